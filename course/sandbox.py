@@ -34,7 +34,7 @@ KERNEL_NAME = "t320-grader"
 GRADER_UID = int(os.environ.get("T320_GRADER_UID", "61320"))
 MEM_MB = int(os.environ.get("T320_GRADER_MEM_MB", "3072"))
 CPU_S = int(os.environ.get("T320_GRADER_CPU_S", "300"))
-NPROC = int(os.environ.get("T320_GRADER_NPROC", "48"))
+NPROC = int(os.environ.get("T320_GRADER_NPROC", "32"))
 FSIZE_MB = int(os.environ.get("T320_GRADER_FSIZE_MB", "64"))
 
 # environment variables passed through to the kernel; everything else is dropped

@@ -47,6 +47,33 @@ def mse_grad(y_pred, y):
     return 2.0 * (y_pred - y) / y_pred.size
 
 
+def softmax_cross_entropy_value_and_grad(logits, y):
+    """J and ∂J/∂z of :func:`softmax_cross_entropy` from one softmax (what training calls).
+
+    With integer labels no one-hot matrix is built: the gradient is softmax(z) with 1
+    subtracted at each example's class, divided by N.
+    """
+    logits = np.asarray(logits)
+    y = np.asarray(y)
+    if y.ndim != 1 or not np.issubdtype(y.dtype, np.integer):
+        one_hot = _one_hot_like(logits, y)
+        log_p = log_softmax(logits)
+        n = logits.shape[0]
+        return float(-np.sum(one_hot * log_p) / n), (np.exp(log_p) - one_hot) / n
+    n, k = logits.shape
+    if y.shape != (n,) or y.min() < 0 or y.max() >= k:
+        _one_hot_like(logits, y)  # raises the error that says what is wrong
+    rows = np.arange(n)
+    shifted = logits - logits.max(axis=1, keepdims=True)
+    e = np.exp(shifted)
+    total = e.sum(axis=1)
+    J = float(np.mean(np.log(total) - shifted[rows, y]))
+    grad = e / total[:, None]
+    grad[rows, y] -= 1.0
+    grad /= n
+    return J, grad
+
+
 def _one_hot_like(logits, y):
     """Targets as a one-hot (N, K) array of the logits' dtype."""
     y = np.asarray(y)
@@ -171,12 +198,20 @@ class Loss:
     grad: Callable
     output: str = "any"
     classification: bool = False
+    fused: Callable = None  # value and gradient in one pass, where that saves work
+
+    def value_and_grad(self, out, y):
+        """(J, ∂J/∂output) together."""
+        if self.fused is not None:
+            return self.fused(out, y)
+        return self.value(out, y), self.grad(out, y)
 
 
 LOSSES = {
     "mse": Loss("mse", mse, mse_grad),
     "softmax_cross_entropy": Loss(
-        "softmax_cross_entropy", softmax_cross_entropy, softmax_cross_entropy_grad, "linear", True
+        "softmax_cross_entropy", softmax_cross_entropy, softmax_cross_entropy_grad, "linear", True,
+        softmax_cross_entropy_value_and_grad,
     ),
     "binary_cross_entropy": Loss(
         "binary_cross_entropy", binary_cross_entropy, binary_cross_entropy_grad, "linear", True

@@ -96,9 +96,8 @@ class MLP:
         """
         loss = losses.get(loss)
         with self._weights_at(w):
-            out = self.forward(X)
-            J = loss.value(out, Y)
-            self.backward(loss.grad(out, Y))
+            J, delta_out = loss.value_and_grad(self.forward(X), Y)
+            self.backward(delta_out)
         return J, self.g
 
     @contextlib.contextmanager
@@ -121,10 +120,7 @@ class MLP:
 
     def predict_classes(self, X):
         """Class labels: argmax of the outputs, or output > 0 for a single logit."""
-        out = self.predict(X)
-        if out.shape[1] == 1:
-            return (out[:, 0] > 0).astype(np.int64)
-        return np.argmax(out, axis=1)
+        return classes(self.predict(X))
 
     def copy(self):
         """An independent network with the same architecture and weights."""
@@ -142,6 +138,13 @@ class MLP:
 
     def __repr__(self):
         return f"MLP({self.sizes}, {len(self.w)} weights: " + ", ".join(map(repr, self.layers)) + ")"
+
+
+def classes(out):
+    """Class labels from network outputs: argmax, or output > 0 for a single logit."""
+    if out.shape[1] == 1:
+        return (out[:, 0] > 0).astype(np.int64)
+    return np.argmax(out, axis=1)
 
 
 def _views(flat, shapes):

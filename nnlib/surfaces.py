@@ -127,9 +127,14 @@ class Beale(Surface):
         self.w0 = np.array([1.0, 1.5])
         self.bounds = ((-4.5, 4.5), (-4.5, 4.5))
 
+    def _powers(self, w2):
+        """(w2, w2², w2³), by products (faster than ``**`` on large grids)."""
+        w2_sq = w2 * w2
+        return w2, w2_sq, w2_sq * w2
+
     def _residuals(self, w1, w2):
         """t_k = c_k - w1 + w1 w2^k for k = 1, 2, 3."""
-        return [c - w1 + w1 * w2**k for k, c in enumerate(self.C, start=1)]
+        return [c - w1 + w1 * p for c, p in zip(self.C, self._powers(w2))]
 
     def J(self, w):
         """J(w) = Σ_k t_k² for w of shape (..., 2)."""
@@ -140,8 +145,9 @@ class Beale(Surface):
         """∇J(w) = (Σ_k 2 t_k (w2^k - 1), Σ_k 2 t_k k w1 w2^(k-1))."""
         w1, w2 = _split(w)
         t = self._residuals(w1, w2)
-        d1 = sum(2 * t[k - 1] * (w2**k - 1) for k in (1, 2, 3))
-        d2 = sum(2 * t[k - 1] * k * w1 * w2 ** (k - 1) for k in (1, 2, 3))
+        p1, p2, p3 = self._powers(w2)
+        d1 = 2 * (t[0] * (p1 - 1) + t[1] * (p2 - 1) + t[2] * (p3 - 1))
+        d2 = 2 * w1 * (t[0] + 2 * t[1] * p1 + 3 * t[2] * p2)
         return _stack(d1, d2)
 
 
@@ -189,12 +195,13 @@ class BoundedSaddle(Surface):
     def J(self, w):
         """J(w) = w1² - w2² + w2⁴ / 2 for w of shape (..., 2)."""
         w1, w2 = _split(w)
-        return w1**2 - w2**2 + 0.5 * w2**4
+        w2_sq = w2 * w2
+        return w1**2 - w2_sq + 0.5 * w2_sq * w2_sq
 
     def grad(self, w):
         """∇J(w) = (2 w1, 2 w2³ - 2 w2)."""
         w1, w2 = _split(w)
-        return _stack(2 * w1, 2 * w2**3 - 2 * w2)
+        return _stack(2 * w1, 2 * w2 * w2 * w2 - 2 * w2)
 
 
 SURFACES = {cls.name: cls for cls in (Quadratic, Rosenbrock, Beale, Saddle, BoundedSaddle)}

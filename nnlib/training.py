@@ -20,6 +20,7 @@ from dataclasses import dataclass, field
 import numpy as np
 
 from nnlib import losses
+from nnlib.network import classes
 from nnlib._checks import check_finite_array, check_int, check_non_negative, check_rng
 
 
@@ -82,10 +83,14 @@ class History:
 
 def accuracy(net, X, labels):
     """Fraction of examples whose predicted class equals the label."""
+    return _accuracy(net.predict(X), labels)
+
+
+def _accuracy(out, labels):
     labels = np.asarray(labels)
     if labels.ndim == 2 and labels.shape[1] > 1:
         labels = np.argmax(labels, axis=1)
-    return float(np.mean(net.predict_classes(X) == labels.reshape(-1)))
+    return float(np.mean(classes(out) == labels.reshape(-1)))
 
 
 def train(net, X, Y, loss, optimizer, epochs, batch_size=None, rng=None, X_val=None, Y_val=None,
@@ -187,15 +192,18 @@ def _check_data(net, X, Y, x_name, y_name):
 
 
 def _record_epoch(history, net, loss, X, Y, X_val, Y_val, updates, seconds):
-    history.J.append(net.loss(X, Y, loss))
+    """J(w(k)) on the whole training set (one forward pass), and the validation figures."""
     history.updates.append(updates)
     history.seconds.append(seconds)
-    if X_val is not None:
-        history.val_J.append(net.loss(X_val, Y_val, loss))
+    out = net.forward(X)
+    history.J.append(loss.value(out, Y))
     if loss.classification:
-        history.accuracy.append(accuracy(net, X, Y))
-        if X_val is not None:
-            history.val_accuracy.append(accuracy(net, X_val, Y_val))
+        history.accuracy.append(_accuracy(out, Y))
+    if X_val is not None:
+        out_val = net.forward(X_val)
+        history.val_J.append(loss.value(out_val, Y_val))
+        if loss.classification:
+            history.val_accuracy.append(_accuracy(out_val, Y_val))
 
 
 def _diverged(history, t, k, on_divergence):

@@ -84,13 +84,13 @@ def test_saddle_point_is_not_a_minimum():
 
 def test_run_trajectory_matches_hand_written_gd():
     s = surfaces.Quadratic(a=1.0, b=20.0)
-    path = surfaces.run(GD(0.05), s, [-4.0, 1.5], steps=30)
+    path = surfaces.run(GD(0.04), s, [-4.0, 1.5], steps=30)
     assert path.shape == (31, 2) and path.dtype == np.float64
     assert path[0].tolist() == [-4.0, 1.5]
     t = np.arange(31)
     # GD on a diagonal quadratic: w_t = (1 - α a)^t w1_0, (1 - α b)^t w2_0
-    np.testing.assert_allclose(path[:, 0], -4.0 * 0.95**t, rtol=1e-12)
-    np.testing.assert_allclose(path[:, 1], 1.5 * 0.0**t, atol=1e-300)
+    np.testing.assert_allclose(path[:, 0], -4.0 * 0.96**t, rtol=1e-12)
+    np.testing.assert_allclose(path[:, 1], 1.5 * 0.2**t, rtol=1e-12)
 
 
 def test_run_uses_default_start_and_does_not_touch_w0():
@@ -127,16 +127,21 @@ def test_run_stops_early_on_divergence():
     assert len(path_sad) < 5001 and np.all(np.isfinite(path_sad))
 
 
-def test_contour_grid_shape_values_and_speed():
+def test_contour_grid_shape_and_values():
     s = surfaces.Rosenbrock()
     W1, W2, J = surfaces.contour_grid(s, n=200)
     assert W1.shape == W2.shape == J.shape == (200, 200)
     assert (W1[0, 0], W1[0, -1], W2[0, 0], W2[-1, 0]) == (-2.0, 2.0, -1.0, 3.0)
     assert J[17, 123] == s.J(np.array([W1[17, 123], W2[17, 123]]))
-    best = min(_timed(lambda: surfaces.contour_grid(s, n=200)) for _ in range(5))
-    assert best < 0.010
     W1, _, J = surfaces.contour_grid(s, n=3, bounds=((0, 1), (0, 1)))
     assert W1[0].tolist() == [0.0, 0.5, 1.0] and J.shape == (3, 3)
+
+
+@pytest.mark.parametrize("name", NAMES)
+def test_contour_grid_is_fast(name):
+    """n = 200 in under 10 ms (best of 5, so a busy machine does not fail it)."""
+    s = surfaces.get(name)
+    assert min(_timed(lambda: surfaces.contour_grid(s, n=200)) for _ in range(5)) < 0.010
 
 
 def _timed(fn):

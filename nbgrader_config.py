@@ -1,0 +1,28 @@
+"""nbgrader configuration: the repository root is the course.
+
+Sources live in ``solutions/<id>/<id>.ipynb``. nbgrader has a single release folder, so
+``course/release.py`` sets ``release_directory`` per notebook: ids starting with ``aula``
+go to ``lectures/``, ids starting with ``lista`` to ``assignments/``. ``make grade``
+(``course/grade.py``) runs student code in the sandboxed ``t320-grader`` kernel.
+"""
+
+import os
+
+c = get_config()  # noqa: F821 - injected by traitlets
+
+c.CourseDirectory.root = os.path.dirname(os.path.abspath(__file__))
+c.CourseDirectory.course_id = "t320"
+c.CourseDirectory.source_directory = "solutions"
+c.CourseDirectory.release_directory = "assignments"
+c.CourseDirectory.ignore = [".ipynb_checkpoints", "*.pyc", "__pycache__", "feedback",
+                            ".*", "*.bak", "*.orig"]
+
+# per-cell wall-clock limit while grading (seconds)
+c.Execute.timeout = 30
+
+# feedback must not show hidden tests
+c.GenerateFeedback.preprocessors = [
+    "nbgrader.preprocessors.GetGrades",
+    "nbconvert.preprocessors.CSSHTMLHeaderPreprocessor",
+    "nbgrader.preprocessors.ClearHiddenTests",
+]

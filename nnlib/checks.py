@@ -1,0 +1,246 @@
+"""Checks for notebook test cells (autograded exercises).
+
+Test cells import this module (``from nnlib import checks``) in a locked cell at the top
+of the notebook, before any student code runs, and call only these functions. Each check
+raises ``AssertionError`` with a message in Portuguese that tells the student what is
+wrong.
+
+The checks are written so that the usual cheats do not pass:
+
+- exact types (``type(x) is np.ndarray``, no subclasses, no look-alike objects), so an
+  object whose ``__eq__`` always returns True is rejected;
+- values are converted to Python builtins (``ndarray.tolist()``, a method of a C type that
+  cannot be replaced) and compared with ``math.isclose``; every function used is captured
+  when this module is imported, so monkeypatching ``numpy.testing``, ``numpy.allclose``,
+  ``math.isclose`` or builtins later does not change the verdict;
+- ``check_not_calling`` detects, with a profiler hook, a graded function that simply
+  calls nnlib's own implementation.
+
+What it cannot do: student code runs in the same process, so a student who replaces the
+functions of this very module can defeat it. That is visible in the submitted code, which
+the instructor reviews (see docs/course.md).
+"""
+
+import builtins as _builtins
+import math as _math
+import sys as _sys
+import types as _types
+
+import numpy as _np
+
+_type = _builtins.type
+_isinstance = _builtins.isinstance
+_len = _builtins.len
+_tuple = _builtins.tuple
+_float = _builtins.float
+_int = _builtins.int
+_bool = _builtins.bool
+_list = _builtins.list
+_str = _builtins.str
+_repr = _builtins.repr
+_callable = _builtins.callable
+_zip = _builtins.zip
+_isclose = _math.isclose
+_isnan = _math.isnan
+_isinf = _math.isinf
+_ndarray = _np.ndarray
+_tolist = _np.ndarray.tolist
+_AssertionError = _builtins.AssertionError
+_setprofile = _sys.setprofile
+_getprofile = _sys.getprofile
+_FunctionType = _types.FunctionType
+
+__all__ = ["check_array", "check_close", "check_scalar", "check_callable", "check_not_calling"]
+
+
+def _fail(msg):
+    raise _AssertionError(msg)
+
+
+def _builtin_values(x, name):
+    """``x`` (exact ndarray, float, int or nested list/tuple of them) as nested floats."""
+    t = _type(x)
+    if t is _ndarray:
+        x = _tolist(x)
+        t = _type(x)
+    if t is _float or t is _int:
+        return _float(x)
+    if t is _list or t is _tuple:
+        return [_builtin_values(v, name) for v in x]
+    _fail(f"{name}: esperava um número ou um np.ndarray, recebi {t.__name__}")
+
+
+def _shape_of(v):
+    if _type(v) is _list:
+        inner = _shape_of(v[0]) if _len(v) else ()
+        return (_len(v),) + inner
+    return ()
+
+
+def _flatten(v, out):
+    if _type(v) is _list:
+        for item in v:
+            _flatten(item, out)
+    else:
+        out.append(v)
+    return out
+
+
+def check_array(x, shape, dtype="float64", name="resultado"):
+    """Assert ``x`` is exactly a ``np.ndarray`` of the given shape and dtype (name or dtype).
+
+    Returns ``x`` so the call can be chained.
+    """
+    if _type(x) is not _ndarray:
+        _fail(f"{name}: esperava np.ndarray, recebi {_type(x).__name__} "
+              "(use np.asarray / operações do numpy e devolva um array)")
+    got_shape = _tuple(_int(n) for n in x.shape)
+    want_shape = _tuple(_int(n) for n in shape)
+    if got_shape != want_shape:
+        _fail(f"{name}: formato (shape) errado: esperava {want_shape}, recebi {got_shape}")
+    want = _str(_np.dtype(dtype).name) if _type(dtype) is not _str else _str(dtype)
+    got = _str(x.dtype.name)
+    if got != want:
+        _fail(f"{name}: dtype errado: esperava {want}, recebi {got}")
+    return x
+
+
+def check_close(actual, expected, rtol=1e-7, atol=1e-12, name="resultado"):
+    """Assert ``actual`` equals ``expected`` elementwise within ``|a - e| <= atol + rtol |e|``.
+
+    ``actual`` must be a float/int or an exact ``np.ndarray``; ``expected`` a number, a
+    nested list or an exact ``np.ndarray`` with the same shape. NaN never matches.
+    """
+    a = _builtin_values(actual, name)
+    e = _builtin_values(expected, "valor esperado")
+    sa, se = _shape_of(a), _shape_of(e)
+    if sa != se:
+        _fail(f"{name}: formato (shape) errado: esperava {se}, recebi {sa}")
+    fa = _flatten(a, []) if _type(a) is _list else [a]
+    fe = _flatten(e, []) if _type(e) is _list else [e]
+    bad = 0
+    first = None
+    for i, (va, ve) in enumerate(_zip(fa, fe)):
+        ok = (not _isnan(va)) and (not _isnan(ve)) and (
+            va == ve or _isclose(va, ve, rel_tol=rtol, abs_tol=atol))
+        if _isinf(va) or _isinf(ve):
+            ok = va == ve
+        if not ok:
+            bad += 1
+            if first is None:
+                first = (i, va, ve)
+    if bad:
+        i, va, ve = first
+        _fail(f"{name}: {bad} de {_len(fa)} valor(es) fora da tolerância "
+              f"(rtol={rtol}, atol={atol}); primeiro no índice plano {i}: "
+              f"recebi {va!r}, esperava {ve!r}")
+
+
+def check_scalar(x, expected=None, rtol=1e-7, atol=1e-12, name="resultado", kind=float):
+    """Assert ``x`` is a Python or numpy scalar of ``kind`` (float or int), close to ``expected``.
+
+    numpy scalars (``np.float64``) and 0-d arrays are accepted and converted with
+    ``.item()`` semantics; bool is never a number here.
+    """
+    t = _type(x)
+    if t is _ndarray:
+        if x.shape != ():
+            _fail(f"{name}: esperava um escalar, recebi um array de formato {_tuple(x.shape)}")
+        x = _tolist(x)
+    elif t is not _float and t is not _int and _isinstance(x, _np.generic) \
+            and _type(x).__module__ == "numpy":
+        x = _tolist(_np.asarray(x))
+    t = _type(x)
+    if kind is _float:
+        if t is not _float and t is not _int:
+            _fail(f"{name}: esperava um número real, recebi {_type(x).__name__}")
+        x = _float(x)
+    elif kind is _int:
+        if t is not _int:
+            _fail(f"{name}: esperava um inteiro, recebi {_type(x).__name__}")
+    if expected is not None:
+        check_close(x, expected, rtol=rtol, atol=atol, name=name)
+    return x
+
+
+def check_callable(f, name="função"):
+    """Assert ``f`` is a plain Python function (``def``/``lambda``), not a stub or object."""
+    if _type(f) is not _FunctionType:
+        _fail(f"{name}: esperava uma função definida com def, recebi {_type(f).__name__}")
+    return f
+
+
+def _code_objects(target, seen=None):
+    """Code objects of the functions (and class methods) in a module, class or function."""
+    seen = set() if seen is None else seen
+    codes, builtin_ids = set(), set()
+    if _type(target) is _FunctionType:
+        codes.add(target.__code__)
+        return codes, builtin_ids
+    if not _isinstance(target, (_types.ModuleType, _type)):
+        # C functions, ufuncs, method descriptors, numpy dispatchers: matched by identity,
+        # plus the Python implementation a dispatcher wraps
+        impl = getattr(target, "_implementation", None)
+        if _type(impl) is not _FunctionType:
+            raise TypeError(f"check_not_calling: cannot trace {target!r}; give a module, a "
+                            "class or a Python function (C functions and ufuncs such as "
+                            "np.maximum emit no profiler event for their own calls)")
+        builtin_ids.add(id(target))
+        codes.add(impl.__code__)
+        return codes, builtin_ids
+    if id(target) in seen:
+        return codes, builtin_ids
+    seen.add(id(target))
+    module_name = getattr(target, "__name__", None)
+    for value in _list(vars(target).values()):
+        value = getattr(value, "__func__", value)  # staticmethod / classmethod
+        if _type(value) is _FunctionType:
+            if _type(target) is _type or value.__module__ == module_name:
+                codes.add(value.__code__)
+        elif _type(value) is _type and getattr(value, "__module__", None) == module_name:
+            c, b = _code_objects(value, seen)
+            codes |= c
+            builtin_ids |= b
+        elif _type(value) is property:
+            for acc in (value.fget, value.fset):
+                if _type(acc) is _FunctionType:
+                    codes.add(acc.__code__)
+    return codes, builtin_ids
+
+
+def check_not_calling(call, forbidden, name="sua função"):
+    """Run ``call()`` and assert it never enters any function in ``forbidden``.
+
+    ``forbidden`` is a module (every function and method defined in it), a class, a
+    Python function, a numpy function with a Python implementation (``np.linalg.norm``,
+    ``np.clip``), or a list of these; ufuncs (``np.maximum``) cannot be traced and raise
+    ``TypeError``. Works however the student imported or renamed them,
+    because calls are matched by code object. Returns what ``call()`` returned.
+    """
+    targets = forbidden if _type(forbidden) in (_list, _tuple) else [forbidden]
+    codes, builtin_ids = set(), set()
+    for t in targets:
+        c, b = _code_objects(t)
+        codes |= c
+        builtin_ids |= b
+    hits = []
+
+    def profiler(frame, event, arg):
+        if event == "call" and frame.f_code in codes:
+            hits.append(frame.f_code.co_name)
+        elif event == "c_call" and id(arg) in builtin_ids:
+            hits.append(getattr(arg, "__name__", "?"))
+
+    previous = _getprofile()
+    _setprofile(profiler)
+    try:
+        result = call()
+        still_ours = _getprofile() is profiler
+    finally:
+        _setprofile(previous)
+    if not still_ours:
+        _fail(f"{name} desligou o profiler (sys.setprofile): não é permitido")
+    if hits:
+        _fail(f"{name} chama a implementação pronta ({', '.join(sorted(set(hits)))}); "
+              "escreva o cálculo você mesmo")
+    return result
