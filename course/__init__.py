@@ -1,0 +1,61 @@
+"""Course pipeline tooling: release student versions, grade submissions in a sandbox."""
+
+import os
+import sys
+
+ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
+TARGETS = {"aula": "lectures", "lista": "assignments"}
+
+
+def ensure_venv_on_path():
+    """nbgrader runs ``alembic`` when it creates a gradebook: the venv's bin must be on PATH."""
+    bindir = os.path.dirname(sys.executable)
+    path = os.environ.get("PATH", "")
+    if bindir not in path.split(os.pathsep):
+        os.environ["PATH"] = bindir + os.pathsep + path
+
+
+def notebook_ids(root=ROOT):
+    """Sorted ids ``<id>`` with a source ``solutions/<id>/<id>.ipynb``."""
+    src = os.path.join(root, "solutions")
+    if not os.path.isdir(src):
+        return []
+    return sorted(d for d in os.listdir(src)
+                  if os.path.isfile(os.path.join(src, d, d + ".ipynb")))
+
+
+def release_dir_for(nb_id):
+    """``lectures`` for ids starting with ``aula``, ``assignments`` for ``lista``."""
+    for prefix, folder in TARGETS.items():
+        if nb_id.startswith(prefix):
+            return folder
+    raise ValueError(f"notebook id must start with one of {sorted(TARGETS)}, got {nb_id!r}")
+
+
+def load_config(root=ROOT, **overrides):
+    """The course's ``nbgrader_config.py`` with ``root`` and extra ``Class.trait`` overrides.
+
+    ``overrides`` maps "Class.trait" strings to values, e.g.
+    ``{"Execute.timeout": 5}`` (pass as ``**{"Execute.timeout": 5}``).
+    """
+    from traitlets.config import Config
+    from traitlets.config.loader import PyFileConfigLoader
+
+    cfg = PyFileConfigLoader("nbgrader_config.py", path=ROOT).load_config()
+    cfg.CourseDirectory.root = os.path.abspath(root)
+    extra = Config()
+    for key, value in overrides.items():
+        cls, trait = key.split(".")
+        extra[cls][trait] = value
+    cfg.merge(extra)
+    return cfg
+
+
+def make_api(root=ROOT, **overrides):
+    """An ``NbGraderAPI`` for the course at ``root``."""
+    ensure_venv_on_path()
+    from nbgrader.apps import NbGraderAPI
+    from nbgrader.coursedir import CourseDirectory
+
+    cfg = load_config(root, **overrides)
+    return NbGraderAPI(coursedir=CourseDirectory(config=cfg), config=cfg)

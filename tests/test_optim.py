@@ -23,7 +23,7 @@ from nnlib import optim, schedules
 
 GOLDEN_DIR = pathlib.Path(__file__).resolve().parent / "golden"
 RTOL, ATOL = 1e-10, 1e-10  # float64, same math up to rounding; ATOL floors entries that cross zero
-CAUGHT = 1e-6  # a bug must move some parameter by more than this (>> the tolerance)
+CAUGHT = 100 * ATOL  # a bug must move some parameter by more than this: far outside the tolerance
 
 
 def _load_make_golden():

@@ -1,0 +1,49 @@
+"""Generate the student versions: ``solutions/<id>`` -> ``lectures/<id>`` or ``assignments/<id>``.
+
+Usage: ``python -m course.release [--out DIR] [--db] [id ...]``. Every release is forced
+(an existing student version is overwritten; nbgrader alone would silently keep a stale
+one). With ``--out DIR`` the student versions go to ``DIR/lectures`` and
+``DIR/assignments`` (used by the tests to compare with the committed ones). Without
+``--db`` the gradebook is not touched.
+"""
+
+import argparse
+import os
+import sys
+
+from course import ROOT, make_api, notebook_ids, release_dir_for
+
+
+def release(ids=None, root=ROOT, out=None, db=False):
+    """Generate the student version of every id in ``ids`` (default: all); return the ids.
+
+    Raises ``RuntimeError`` with nbgrader's log if a generation fails.
+    """
+    ids = notebook_ids(root) if ids is None else list(ids)
+    api = make_api(root, **{"GenerateAssignment.no_database": not db})
+    for nb_id in ids:
+        target = release_dir_for(nb_id)
+        if out is not None:
+            target = os.path.join(os.path.abspath(out), target)
+        api.coursedir.release_directory = target
+        result = api.generate_assignment(nb_id, force=True, create=db)
+        if not result["success"]:
+            raise RuntimeError(f"generate_assignment({nb_id}) failed:\n{result.get('log', '')}"
+                               f"\n{result.get('error', '')}")
+    return ids
+
+
+def main(argv=None):
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("ids", nargs="*")
+    parser.add_argument("--out", default=None)
+    parser.add_argument("--db", action="store_true")
+    args = parser.parse_args(argv)
+    done = release(args.ids or None, out=args.out, db=args.db)
+    for nb_id in done:
+        print(f"released {nb_id} -> {release_dir_for(nb_id)}/{nb_id}")
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
