@@ -20,7 +20,7 @@ def release(ids=None, root=ROOT, out=None, db=False):
     Raises ``RuntimeError`` with nbgrader's log if a generation fails.
     """
     ids = notebook_ids(root) if ids is None else list(ids)
-    api = make_api(root, **{"GenerateAssignment.no_database": not db})
+    api = make_api(root, **{"GenerateAssignment.no_database": not db, "SaveCells.enabled": db})
     for nb_id in ids:
         target = release_dir_for(nb_id)
         if out is not None:
