@@ -1,0 +1,308 @@
+"""Course pipeline checks (issue 3): release, nbval, leaks, student runs, autograde, rules.
+
+Every notebook ``solutions/<id>/<id>.ipynb`` is picked up automatically. The full hostile
+set runs on ``HOSTILE_ID`` only. Student code runs in the ``t320-grader`` sandbox kernel
+(course/sandbox.py) when the tests run as root; otherwise the bombs are left out and the
+rest runs in the plain kernel.
+"""
+
+import ast
+import json
+import os
+import re
+import shutil
+import subprocess
+import sys
+import tempfile
+import time
+
+import nbformat
+import pytest
+
+sys.path.insert(0, os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
+sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
+
+from course import ROOT, ensure_venv_on_path, notebook_ids, release_dir_for
+from course.release import release
+from hostile import make_hostile  # noqa: E402
+
+IDS = notebook_ids()
+HOSTILE_ID = "lista00_exemplo"
+ROOT_USER = os.geteuid() == 0
+HOSTILE_TIMEOUT = 6  # per-cell seconds while grading the scratch course
+
+ensure_venv_on_path()
+
+
+def src_path(nb_id):
+    return os.path.join(ROOT, "solutions", nb_id, nb_id + ".ipynb")
+
+
+def rel_path(nb_id, base=ROOT):
+    return os.path.join(base, release_dir_for(nb_id), nb_id, nb_id + ".ipynb")
+
+
+def nbg(cell):
+    return cell.get("metadata", {}).get("nbgrader", {})
+
+
+def solution_and_hidden_lines(nb):
+    """Non-trivial lines inside solution regions and hidden tests, minus lines that also
+    appear outside them (those are not secret)."""
+    secret, public = set(), set()
+    for cell in nb.cells:
+        m = nbg(cell)
+        lines = cell.source.splitlines()
+        if m.get("solution") and cell.cell_type == "markdown":
+            secret.update(l.strip() for l in lines)
+            continue
+        inside = None
+        for line in lines:
+            s = line.strip()
+            if s in ("### BEGIN SOLUTION", "### BEGIN HIDDEN TESTS"):
+                inside = s
+            elif s in ("### END SOLUTION", "### END HIDDEN TESTS"):
+                inside = None
+            elif inside:
+                secret.add(s)
+            else:
+                public.add(s)
+    return {s for s in secret - public if len(s) > 3}
+
+
+def test_notebooks_found():
+    assert HOSTILE_ID in IDS, "the example assignment must exist"
+    for nb_id in IDS:
+        release_dir_for(nb_id)  # raises for ids that are neither aula* nor lista*
+
+
+# ---------------------------------------------------------------- 2: committed == generated
+@pytest.fixture(scope="module")
+def regenerated(tmp_path_factory):
+    out = tmp_path_factory.mktemp("release")
+    release(out=str(out))
+    return str(out)
+
+
+@pytest.mark.parametrize("nb_id", IDS)
+def test_release_is_current(nb_id, regenerated):
+    committed, fresh = rel_path(nb_id), rel_path(nb_id, regenerated)
+    assert os.path.exists(committed), f"{committed} missing: run `make release`"
+    with open(committed, "rb") as a, open(fresh, "rb") as b:
+        assert a.read() == b.read(), f"{committed} is stale: run `make release`"
+    c_files = sorted(os.listdir(os.path.dirname(committed)))
+    f_files = sorted(os.listdir(os.path.dirname(fresh)))
+    assert c_files == f_files
+
+
+def test_no_orphan_releases():
+    for folder in ("lectures", "assignments"):
+        base = os.path.join(ROOT, folder)
+        for d in os.listdir(base) if os.path.isdir(base) else []:
+            if os.path.isdir(os.path.join(base, d)):
+                assert d in IDS, f"{folder}/{d} has no source in solutions/"
+
+
+# ---------------------------------------------------------------- 3: no leak (release)
+@pytest.mark.parametrize("nb_id", IDS)
+def test_student_version_leaks_nothing(nb_id):
+    secret = solution_and_hidden_lines(nbformat.read(src_path(nb_id), as_version=4))
+    assert secret, "the leak check needs solution lines to look for"
+    with open(rel_path(nb_id), encoding="utf-8") as fh:
+        student = nbformat.read(fh, as_version=4)
+    shown = {l.strip() for c in student.cells for l in c.source.splitlines()}
+    assert not secret & shown, f"leaked into the student version: {sorted(secret & shown)}"
+    text = open(rel_path(nb_id), encoding="utf-8").read()
+    assert "BEGIN SOLUTION" not in text and "HIDDEN TESTS" not in text
+
+
+# ---------------------------------------------------------------- 6: test-cell rules
+FORBIDDEN_IN_TESTS = ("np.testing", "allclose", "isclose", "array_equal", "assert ")
+
+
+@pytest.mark.parametrize("nb_id", IDS)
+def test_test_cells_follow_rules(nb_id):
+    nb = nbformat.read(src_path(nb_id), as_version=4)
+    first_solution = next(i for i, c in enumerate(nb.cells) if nbg(c).get("solution"))
+    setup = [i for i, c in enumerate(nb.cells) if c.cell_type == "code"
+             and nbg(c).get("locked") and "from nnlib import checks" in c.source]
+    assert setup and setup[0] < first_solution, \
+        "a locked cell must import nnlib.checks before any answer cell"
+    assert "%matplotlib inline" in nb.cells[setup[0]].source
+    ids = [nbg(c)["grade_id"] for c in nb.cells if nbg(c)]
+    assert len(ids) == len(set(ids)), "duplicate grade_id"
+    tests = [c for c in nb.cells if nbg(c).get("grade") and c.cell_type == "code"]
+    assert tests, "a notebook with exercises needs test cells"
+    for c in nb.cells:
+        m = nbg(c)
+        if c.cell_type == "code" and (m.get("grade") or m.get("solution")):
+            assert "raises-exception" in c.metadata.get("tags", []), \
+                f"{m['grade_id']}: tag answer/test cells raises-exception (Run All)"
+    for c in tests:
+        m = nbg(c)
+        assert m.get("locked") and m.get("points", 0) > 0, m["grade_id"]
+        assert c.source.startswith("# "), f"{m['grade_id']}: open with a one-line comment"
+        assert "checks.check_" in c.source, f"{m['grade_id']}: use nnlib.checks"
+        for bad in FORBIDDEN_IN_TESTS:
+            assert bad not in c.source, f"{m['grade_id']}: {bad!r} can be cheated"
+        ast.parse(re.sub(r"^%.*$", "", c.source, flags=re.M))
+
+
+# ---------------------------------------------------------------- 1: nbval on sources
+@pytest.mark.parametrize("nb_id", IDS)
+def test_nbval_source(nb_id, tmp_path):
+    cmd = [sys.executable, "-m", "pytest", "-q", "-p", "no:cacheprovider", "--nbval",
+           "--nbval-current-env", "--nbval-cell-timeout=300",
+           "--nbval-sanitize-with", os.path.join(ROOT, "nbval.cfg"),
+           "--rootdir", str(tmp_path), src_path(nb_id)]
+    env = dict(os.environ, MPLBACKEND="Agg")
+    res = subprocess.run(cmd, cwd=str(tmp_path), capture_output=True, text=True, env=env,
+                         timeout=1800)
+    assert res.returncode == 0, res.stdout[-4000:] + res.stderr[-2000:]
+    assert " passed" in res.stdout
+
+
+# ---------------------------------------------------------------- 4: student versions run
+@pytest.mark.parametrize("nb_id", IDS)
+def test_student_version_runs_before_solving(nb_id, tmp_path):
+    from nbclient import NotebookClient
+
+    nb = nbformat.read(rel_path(nb_id), as_version=4)
+    NotebookClient(nb, timeout=300, allow_errors=True, kernel_name="python3",
+                   resources={"metadata": {"path": str(tmp_path)}}).execute()
+    for i, c in enumerate(nb.cells):
+        if c.cell_type != "code":
+            continue
+        errors = [o for o in c.outputs if o.output_type == "error"]
+        m = nbg(c)
+        if m.get("solution") or m.get("grade"):
+            continue
+        assert not errors, f"cell {i} fails in the student version: {errors[0].ename}"
+        assert c.execution_count is not None, f"cell {i} did not run"
+    tests = [c for c in nb.cells if nbg(c).get("grade") and c.cell_type == "code"]
+    assert all(any(o.output_type == "error" for o in c.outputs) for c in tests), \
+        "every test cell must fail while the exercises are blank"
+
+
+# ---------------------------------------------------------------- 5: autograde round trip
+@pytest.fixture(scope="module")
+def graded():
+    """A scratch copy of the course with sources, blanks and hostile submissions, graded."""
+    from course.grade import grade
+
+    base = tempfile.mkdtemp(prefix="t320-course-")
+    os.chmod(base, 0o711)  # the sandbox user must reach autograded/, as in a real course
+    shutil.copytree(os.path.join(ROOT, "solutions"), os.path.join(base, "solutions"))
+    expected = {}
+
+    def submit(student, nb_id, data):
+        d = os.path.join(base, "submitted", student, nb_id)
+        os.makedirs(d)
+        with open(os.path.join(d, nb_id + ".ipynb"), "wb") as fh:
+            fh.write(data)
+
+    for nb_id in IDS:
+        submit("fonte", nb_id, open(src_path(nb_id), "rb").read())
+        submit("branco", nb_id, open(rel_path(nb_id), "rb").read())
+    hostile = make_hostile.build(src_path(HOSTILE_ID), sandboxed=ROOT_USER)
+    for name, data in hostile.items():
+        submit("h_" + name, HOSTILE_ID, data)
+    pairs = [(s, i) for s in ("fonte", "branco") for i in IDS]
+    t0 = time.monotonic()
+    normal = grade(base, pairs=pairs, use_sandbox=ROOT_USER, csv=False)
+    t_normal = time.monotonic() - t0
+    t0 = time.monotonic()
+    hostile_res = grade(base, pairs=[("h_" + n, HOSTILE_ID) for n in hostile],
+                        use_sandbox=ROOT_USER, **{"Execute.timeout": HOSTILE_TIMEOUT})
+    t_hostile = time.monotonic() - t0
+    yield {"base": base, "normal": normal, "hostile": hostile_res, "names": sorted(hostile),
+           "t_normal": t_normal, "t_hostile": t_hostile}
+    shutil.rmtree(base, ignore_errors=True)
+
+
+def autograded_points(base, student, nb_id):
+    """(score, max_score) summed over the autograded test cells of one submission."""
+    from nbgrader.api import Gradebook
+
+    with Gradebook(f"sqlite:///{base}/gradebook.db", "t320") as gb:
+        sub = gb.find_submission(nb_id, student)
+        cells = [g for nb in sub.notebooks for g in nb.grades if g.cell.cell_type == "code"]
+        return sum(g.score for g in cells), sum(g.max_score for g in cells)
+
+
+@pytest.mark.parametrize("nb_id", IDS)
+def test_source_gets_full_marks(graded, nb_id):
+    r = graded["normal"][("fonte", nb_id)]
+    assert r["success"], r["log"][-3000:]
+    score, max_score = autograded_points(graded["base"], "fonte", nb_id)
+    assert max_score > 0 and score == max_score, r["log"][-3000:]
+
+
+@pytest.mark.parametrize("nb_id", IDS)
+def test_blank_gets_zero(graded, nb_id):
+    r = graded["normal"][("branco", nb_id)]
+    assert r["success"] and r["row"]
+    score, max_score = autograded_points(graded["base"], "branco", nb_id)
+    assert max_score > 0 and score == 0
+
+
+def test_autograde_is_fast(graded):
+    per_nb = graded["t_normal"] / len(graded["normal"])
+    assert per_nb < 6.0, f"{per_nb:.1f} s per normal submission"
+
+
+@pytest.mark.parametrize("name", sorted(make_hostile.build(src_path(HOSTILE_ID),
+                                                           sandboxed=ROOT_USER)))
+def test_hostile_submission_gets_nothing(graded, name):
+    r = graded["hostile"][("h_" + name, HOSTILE_ID)]
+    assert r["row"], f"{name}: no gradebook row"
+    assert r["score"] == 0 or r["needs_manual_grade"], f"{name}: got {r['score']} points"
+    if r["score"]:
+        assert r["needs_manual_grade"]
+    else:
+        assert r["score"] == 0
+
+
+def test_hostile_set_bounded_time(graded):
+    # worst case: one timeout per cell that loops, plus kernel start/stop per submission
+    assert graded["t_hostile"] < 20 * HOSTILE_TIMEOUT + 10 * len(graded["names"])
+
+
+def test_no_process_left_behind(graded):
+    if not ROOT_USER:
+        pytest.skip("the sandbox uid exists only when grading as root")
+    from course.sandbox import GRADER_UID
+
+    out = subprocess.run(["ps", "-o", "pid=", "-u", str(GRADER_UID)], capture_output=True,
+                         text=True).stdout.split()
+    assert out == []
+
+
+def test_private_parts_closed(graded):
+    base = graded["base"]
+    for name in ("solutions", "submitted", "gradebook.db", "feedback"):
+        mode = os.stat(os.path.join(base, name)).st_mode
+        assert mode & 0o077 == 0, f"{name} is readable by others: {oct(mode)}"
+
+
+# ---------------------------------------------------------------- 3: no leak (feedback)
+def test_feedback_leaks_no_hidden_test(graded):
+    base = graded["base"]
+    for nb_id in IDS:
+        secret = solution_and_hidden_lines(nbformat.read(src_path(nb_id), as_version=4))
+        hidden = set()
+        for c in nbformat.read(src_path(nb_id), as_version=4).cells:
+            if "### BEGIN HIDDEN TESTS" in c.source:
+                body = c.source.split("### BEGIN HIDDEN TESTS")[1].split("### END HIDDEN")[0]
+                hidden |= {l.strip() for l in body.splitlines() if len(l.strip()) > 3}
+        for student in ("fonte", "branco"):
+            path = os.path.join(base, "feedback", student, nb_id, nb_id + ".html")
+            assert os.path.exists(path), path
+            html = open(path, encoding="utf-8").read()
+            import html as _html
+
+            text = _html.unescape(re.sub(r"<[^>]+>", "", html))
+            lines = {l.strip() for l in text.splitlines()}
+            assert not (hidden & lines), f"hidden test in feedback: {sorted(hidden & lines)}"
+            if student == "branco":
+                assert not (secret & lines), f"solution in feedback: {sorted(secret & lines)}"
