@@ -60,7 +60,7 @@ class Dense:
         else:
             delta_z = delta_a * self.activation.df(self.z, self.a)
         np.matmul(self.X.T, delta_z, out=self.dW)
-        np.sum(delta_z, axis=0, out=self.db)
+        delta_z.sum(axis=0, out=self.db)
         return delta_z @ self.W.T if input_grad else None
 
     def __repr__(self):

@@ -67,7 +67,7 @@ def softmax_cross_entropy_value_and_grad(logits, y):
     shifted = logits - logits.max(axis=1, keepdims=True)
     e = np.exp(shifted)
     total = e.sum(axis=1)
-    J = float(np.mean(np.log(total) - shifted[rows, y]))
+    J = float((np.log(total) - shifted[rows, y]).sum()) / n
     grad = e / total[:, None]
     grad[rows, y] -= 1.0
     grad /= n

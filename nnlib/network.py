@@ -7,8 +7,6 @@ gradients in one vector ``g`` of the same length. Each layer's W and b are views
 per-layer arrays ``net.params``; both change the same numbers.
 """
 
-import contextlib
-
 import numpy as np
 
 from nnlib import init as initializers
@@ -95,24 +93,21 @@ class MLP:
         the next call overwrites.
         """
         loss = losses.get(loss)
-        with self._weights_at(w):
-            J, delta_out = loss.value_and_grad(self.forward(X), Y)
-            self.backward(delta_out)
-        return J, self.g
-
-    @contextlib.contextmanager
-    def _weights_at(self, w):
         if w is None or w is self.w:
-            yield
-            return
+            return self._loss_and_gradient(X, Y, loss), self.g
         if np.shape(w) != self.w.shape:
             raise ValueError(f"w must have shape {self.w.shape}, got {np.shape(w)}")
         saved = self.w.copy()
         self.w[...] = w
         try:
-            yield
+            return self._loss_and_gradient(X, Y, loss), self.g
         finally:
             self.w[...] = saved
+
+    def _loss_and_gradient(self, X, Y, loss):
+        J, delta_out = loss.value_and_grad(self.forward(X), Y)
+        self.backward(delta_out)
+        return J
 
     def predict(self, X):
         """The network's output for X (for the cross-entropy losses: the logits)."""
