@@ -9,7 +9,7 @@ export PATH := $(CURDIR)/$(VENV)/bin:$(PATH)
 ROOT_FLAG := $(if $(filter 0,$(shell id -u)),--allow-root,)
 PYTEST_ARGS ?=
 
-.PHONY: lab test bench clean-venv
+.PHONY: lab test bench clean-venv release grade
 
 $(PY):
 	$(PYTHON) -m venv $(VENV)
@@ -24,3 +24,12 @@ test: $(PY)
 
 clean-venv:
 	rm -rf $(VENV)
+
+# Student versions: solutions/aula* -> lectures/, solutions/lista* -> assignments/ (forced).
+release: $(PY)
+	$(PY) -m course.release
+
+# Autograde submitted/<student>/<id>/ in the sandbox kernel, feedback/, grades.csv.
+grade: $(PY)
+	$(PY) course/sandbox.py --install
+	$(PY) -m course.grade

@@ -15,10 +15,12 @@ Usage: ``python -m course.grade [--no-sandbox] [--timeout S]`` (``make grade``).
 """
 
 import argparse
+import contextlib
 import os
 import stat
 import sys
 import tempfile
+import time
 
 from course import ROOT, make_api
 from course import sandbox
@@ -63,6 +65,11 @@ def grade(root=ROOT, pairs=None, use_sandbox=True, feedback=True, csv=True, **ov
     ``needs_manual_grade`` read from the gradebook. ``overrides`` are extra
     ``"Class.trait"`` config values (e.g. ``**{"Execute.timeout": 5}``).
     """
+    with sandbox.GraderUid() if use_sandbox else contextlib.nullcontext() as uid:
+        return _grade(root, pairs, use_sandbox, feedback, csv, uid, overrides)
+
+
+def _grade(root, pairs, use_sandbox, feedback, csv, uid, overrides):
     from nbgrader.api import Gradebook, MissingEntry
 
     root = os.path.abspath(root)
@@ -78,17 +85,7 @@ def grade(root=ROOT, pairs=None, use_sandbox=True, feedback=True, csv=True, **ov
             if not res["success"]:
                 raise RuntimeError(f"generate_assignment({nb_id}) failed:\n{res.get('log')}")
     harden(root)
-    results = {}
-    for student, nb_id in pairs:
-        res = api.autograde(nb_id, student, force=True, create=True)
-        if use_sandbox:
-            sandbox.kill_grader_processes()
-        _close(os.path.join(root, "autograded", student))
-        results[(student, nb_id)] = {"success": bool(res["success"]), "log": res.get("log", "")}
-        if feedback and res["success"]:
-            fb = api.generate_feedback(nb_id, student, force=True)
-            results[(student, nb_id)]["feedback"] = bool(fb["success"])
-    _close(os.path.join(root, "feedback"))
+    results = _autograde_all(api, root, pairs, use_sandbox, feedback, uid)
     db_url = api.coursedir.db_url
     with Gradebook(db_url, api.coursedir.course_id) as gb:
         for (student, nb_id), r in results.items():
@@ -103,6 +100,26 @@ def grade(root=ROOT, pairs=None, use_sandbox=True, feedback=True, csv=True, **ov
 
             CsvExportPlugin(to=os.path.join(root, "grades.csv")).export(gb)
             _close(os.path.join(root, "grades.csv"))
+    return results
+
+
+def _autograde_all(api, root, pairs, use_sandbox, feedback, uid):
+    results = {}
+    for student, nb_id in pairs:
+        t0 = time.monotonic()
+        res = api.autograde(nb_id, student, force=True, create=True)
+        seconds = time.monotonic() - t0
+        if use_sandbox:
+            sandbox.kill_grader_processes(uid)
+        _close(os.path.join(root, "autograded", student))
+        results[(student, nb_id)] = {"success": bool(res["success"]), "log": res.get("log", ""),
+                                     "seconds": seconds, "uid": uid}
+        if feedback and res["success"]:
+            fb = api.generate_feedback(nb_id, student, force=True)
+            results[(student, nb_id)]["feedback"] = bool(fb["success"])
+    _close(os.path.join(root, "feedback"))
+    if use_sandbox:
+        sandbox.kill_grader_processes(uid)
     return results
 
 

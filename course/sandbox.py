@@ -8,8 +8,8 @@ What the launcher does, in order:
 
 1. creates a private scratch home (``$TMPDIR/t320-grader/<random>``) and copies the
    connection file into it;
-2. forks; the child drops to the grader uid/gid (``T320_GRADER_UID``, default 61320, an
-   uid with no account and no files anywhere) when started as root, sets ``RLIMIT_AS``,
+2. forks; the child drops to the grader uid/gid (``T320_GRADER_UID``, reserved per
+   grading run from 61321-61399 by ``GraderUid``: ids with no account and no files) when started as root, sets ``RLIMIT_AS``,
    ``RLIMIT_CPU``, ``RLIMIT_NPROC`` and ``RLIMIT_FSIZE``, asks the kernel to die with its
    parent, scrubs the environment and execs ``ipykernel``;
 3. the parent (still root) ignores SIGINT (the kernel gets it through the process group),
@@ -31,7 +31,6 @@ import tempfile
 import time
 
 KERNEL_NAME = "t320-grader"
-GRADER_UID = int(os.environ.get("T320_GRADER_UID", "61320"))
 MEM_MB = int(os.environ.get("T320_GRADER_MEM_MB", "3072"))
 CPU_S = int(os.environ.get("T320_GRADER_CPU_S", "300"))
 NPROC = int(os.environ.get("T320_GRADER_NPROC", "32"))
@@ -42,6 +41,48 @@ _KEEP_ENV = ("PATH", "LANG", "LC_ALL", "LC_CTYPE", "NBGRADER_EXECUTION", "NBGRAD
              "MPLBACKEND", "PYTHONPATH", "TZ", "JPY_PARENT_PID")
 
 
+UID_RANGE = range(61321, 61400)
+
+
+class GraderUid:
+    """Reserve a grader uid for one grading run (``with GraderUid() as uid:``).
+
+    Concurrent runs (two ``make grade`` or test sessions) must not share an uid: the
+    process cap counts per uid and the cleanup kills every process of the uid. The
+    reservation is an exclusive ``flock`` on ``<scratch>/uid-<n>.lock``; the uid is exported
+    as ``T320_GRADER_UID`` so the kernel launcher (a grandchild) picks it up.
+    """
+
+    def __enter__(self):
+        import fcntl
+
+        for uid in UID_RANGE:
+            fh = open(os.path.join(scratch_base(), f"uid-{uid}.lock"), "w")
+            try:
+                fcntl.flock(fh, fcntl.LOCK_EX | fcntl.LOCK_NB)
+            except OSError:
+                fh.close()
+                continue
+            self._fh, self.uid = fh, uid
+            self._old = os.environ.get("T320_GRADER_UID")
+            os.environ["T320_GRADER_UID"] = str(uid)
+            return uid
+        raise RuntimeError("all grader uids are busy")
+
+    def __exit__(self, *exc):
+        kill_grader_processes(self.uid)
+        if self._old is None:
+            os.environ.pop("T320_GRADER_UID", None)
+        else:
+            os.environ["T320_GRADER_UID"] = self._old
+        self._fh.close()
+
+
+def current_uid():
+    """The grader uid of this run (``T320_GRADER_UID``, default the first of the range)."""
+    return int(os.environ.get("T320_GRADER_UID", str(UID_RANGE[0])))
+
+
 def scratch_base():
     """Folder holding the grader kernels' scratch homes (world-traversable, not listable)."""
     base = os.path.join(tempfile.gettempdir(), "t320-grader")
@@ -50,7 +91,7 @@ def scratch_base():
     return base
 
 
-def kill_grader_processes(uid=GRADER_UID, rounds=100):
+def kill_grader_processes(uid=None, rounds=100):
     """Kill every process running under ``uid`` (only possible as root; no-op otherwise).
 
     A child switches to ``uid`` and calls ``kill(-1, SIGKILL)`` until no process is left,
@@ -58,18 +99,23 @@ def kill_grader_processes(uid=GRADER_UID, rounds=100):
     """
     if os.geteuid() != 0:
         return
+    uid = current_uid() if uid is None else uid
     pid = os.fork()
     if pid == 0:  # pragma: no cover - runs in the forked child
         try:
             os.setgroups([])
             os.setgid(uid)
             os.setuid(uid)
+            quiet = 0  # a fork in flight can add a process after a sweep: need 3 empty rounds
             for _ in range(rounds):
                 try:
                     os.kill(-1, signal.SIGKILL)
+                    quiet = 0
                 except ProcessLookupError:
-                    break
-                time.sleep(0.02)
+                    quiet += 1
+                    if quiet == 3:
+                        break
+                time.sleep(0.05)
         finally:
             os._exit(0)
     os.waitpid(pid, 0)
@@ -111,6 +157,11 @@ _BOOT = ("import runpy, site, sys; site.addsitedir(sys.argv[1]); "
 
 
 def launch(connection_file, python=sys.executable, site_dir=None):
+    uid = current_uid()
+    return _launch(connection_file, python, site_dir, uid)
+
+
+def _launch(connection_file, python, site_dir, GRADER_UID):
     """Run the sandboxed kernel with interpreter ``python``; return its exit status.
 
     ``site_dir`` (the venv's site-packages) is added with ``site.addsitedir`` so that an
@@ -160,7 +211,7 @@ def launch(connection_file, python=sys.executable, site_dir=None):
             break
         except InterruptedError:
             continue
-    kill_grader_processes()
+    kill_grader_processes(GRADER_UID)
     shutil.rmtree(home, ignore_errors=True)
     return os.waitstatus_to_exitcode(status)
 
@@ -176,8 +227,8 @@ def _works_as_grader(python, site_dir):
 
     def demote():
         os.setgroups([])
-        os.setgid(GRADER_UID)
-        os.setuid(GRADER_UID)
+        os.setgid(current_uid())
+        os.setuid(current_uid())
 
     code = _BOOT.split("sys.argv = ")[0] + "import ipykernel, numpy, nnlib"
     try:
@@ -216,7 +267,7 @@ def install_kernel(prefix=sys.prefix):
     python = grader_python()
     if python is None:
         raise RuntimeError("no Python interpreter usable by the grader uid "
-                           f"{GRADER_UID}; see docs/course.md")
+                           f"{current_uid()}; see docs/course.md")
     folder = os.path.join(prefix, "share", "jupyter", "kernels", KERNEL_NAME)
     os.makedirs(folder, exist_ok=True)
     spec = {

@@ -89,7 +89,8 @@ def _flatten(v, out):
 def check_array(x, shape, dtype="float64", name="resultado"):
     """Assert ``x`` is exactly a ``np.ndarray`` of the given shape and dtype (name or dtype).
 
-    Returns ``x`` so the call can be chained.
+    Returns None: a test cell whose last line has a value gets it as partial credit
+    in nbgrader.
     """
     if _type(x) is not _ndarray:
         _fail(f"{name}: esperava np.ndarray, recebi {_type(x).__name__} "
@@ -102,7 +103,6 @@ def check_array(x, shape, dtype="float64", name="resultado"):
     got = _str(x.dtype.name)
     if got != want:
         _fail(f"{name}: dtype errado: esperava {want}, recebi {got}")
-    return x
 
 
 def check_close(actual, expected, rtol=1e-7, atol=1e-12, name="resultado"):
@@ -140,7 +140,8 @@ def check_scalar(x, expected=None, rtol=1e-7, atol=1e-12, name="resultado", kind
     """Assert ``x`` is a Python or numpy scalar of ``kind`` (float or int), close to ``expected``.
 
     numpy scalars (``np.float64``) and 0-d arrays are accepted and converted with
-    ``.item()`` semantics; bool is never a number here.
+    ``.item()`` semantics; bool is never a number here. Returns None (see
+    ``check_array``).
     """
     t = _type(x)
     if t is _ndarray:
@@ -160,14 +161,12 @@ def check_scalar(x, expected=None, rtol=1e-7, atol=1e-12, name="resultado", kind
             _fail(f"{name}: esperava um inteiro, recebi {_type(x).__name__}")
     if expected is not None:
         check_close(x, expected, rtol=rtol, atol=atol, name=name)
-    return x
 
 
 def check_callable(f, name="função"):
     """Assert ``f`` is a plain Python function (``def``/``lambda``), not a stub or object."""
     if _type(f) is not _FunctionType:
         _fail(f"{name}: esperava uma função definida com def, recebi {_type(f).__name__}")
-    return f
 
 
 def _code_objects(target, seen=None):
@@ -215,7 +214,8 @@ def check_not_calling(call, forbidden, name="sua função"):
     Python function, a numpy function with a Python implementation (``np.linalg.norm``,
     ``np.clip``), or a list of these; ufuncs (``np.maximum``) cannot be traced and raise
     ``TypeError``. Works however the student imported or renamed them,
-    because calls are matched by code object. Returns what ``call()`` returned.
+    because calls are matched by code object. Returns what ``call()`` returned (assign
+    it: a value on a test cell's last line counts as partial credit in nbgrader).
     """
     targets = forbidden if _type(forbidden) in (_list, _tuple) else [forbidden]
     codes, builtin_ids = set(), set()

@@ -1,0 +1,277 @@
+"""Lecture 1 (online, batch and mini-batch): widget callback, the notebook's claims, and the
+autograded test cells rejecting typical wrong answers.
+
+One kernel runs the source notebook for the whole module; the exercise tests swap in wrong
+implementations, run the locked test cell (visible and hidden parts) and expect it to fail,
+then restore the model solution.
+"""
+
+import math
+import os
+import sys
+
+import nbformat
+import pytest
+
+TESTS = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
+sys.path.insert(0, TESTS)
+
+from notebook_session import NotebookSession  # noqa: E402
+
+NB_ID = "aula01_online_batch_minibatch"
+SOURCE = os.path.join(os.path.dirname(TESTS), "solutions", NB_ID, NB_ID + ".ipynb")
+
+
+@pytest.fixture(scope="module")
+def nb():
+    with NotebookSession(SOURCE, timeout=180) as session:
+        session.run(
+            "def _fig_summary(fig):\n"
+            "    ax_traj, ax_J = fig.axes\n"
+            "    traj = ax_traj.lines[-1].get_xydata()\n"
+            "    J_line = ax_J.lines[0].get_ydata()\n"
+            "    return {'n_axes': len(fig.axes), 'suptitle': fig._suptitle.get_text(),\n"
+            "            'J_title': ax_J.get_title(), 'traj': traj.round(10).tolist(),\n"
+            "            'n_points': len(traj), 'J_last': float(J_line[-1])}\n"
+        )
+        yield session
+
+
+def cell_source(nb, grade_id):
+    for cell in nb.nb.cells:
+        if cell.get("metadata", {}).get("nbgrader", {}).get("grade_id") == grade_id:
+            return cell.source
+    raise KeyError(grade_id)
+
+
+# --------------------------------------------------------------------------- widget
+def test_widget_callback_redraws(nb):
+    online = nb.eval("_fig_summary(plot_batch_size(1, 0.1))")
+    mini = nb.eval("_fig_summary(plot_batch_size(20, 0.1))")
+    batch = nb.eval("_fig_summary(plot_batch_size(200, 0.1))")
+    faster = nb.eval("_fig_summary(plot_batch_size(20, 0.5))")
+    for summary in (online, mini, batch, faster):
+        assert summary["n_axes"] == 2
+    # one point per update plus the start: 5 epochs of N = 200 examples
+    assert (online["n_points"], mini["n_points"], batch["n_points"]) == (1001, 51, 6)
+    assert online["suptitle"].startswith("online") and "m = 1," in online["suptitle"]
+    assert mini["suptitle"].startswith("mini-batch") and "m = 20," in mini["suptitle"]
+    assert batch["suptitle"].startswith("batch")
+    assert "α = 0.50" in faster["suptitle"] and faster["traj"] != mini["traj"]
+    assert faster["traj"][0] == mini["traj"][0]  # same start W0, different path
+    # with α = 0.1, after 5 epochs: online lowest J, batch highest (the plotted J curve)
+    assert online["J_last"] < mini["J_last"] < batch["J_last"]
+    assert "J final" in online["J_title"]
+
+
+def test_widget_shows_divergence(nb):
+    diverged = nb.eval("_fig_summary(plot_batch_size(1, 0.9))")
+    assert "diverg" in diverged["J_title"]
+    fine = nb.eval("_fig_summary(plot_batch_size(200, 0.9))")
+    assert "J final" in fine["J_title"]
+
+
+def test_widget_callback_is_cheap(nb):
+    times = nb.eval(
+        "[(lambda t0: (plot_batch_size(m_, a_), time.perf_counter() - t0)[1])(time.perf_counter())"
+        " for m_ in (1, 10, 200) for a_ in (0.05, 0.3)]"
+    )
+    times.sort()
+    # target median 150 ms; the bound leaves room for a loaded shared machine
+    assert times[len(times) // 2] < 0.6, times
+
+
+# --------------------------------------------------------------------------- claims
+def test_slides_loops_equal_train(nb):
+    assert nb.eval("loop_vs_train_gap") < 1e-12
+    # one epoch from W0 with α = 0.1: online < mini-batch < batch in J
+    J = nb.eval("[LinearModel(w).loss_and_gradient(X_reg, y_reg)[0] for w in (w_online, w_mini, w_batch)]")
+    assert J[0] < J[1] < J[2]
+
+
+def test_identity_mean_of_local_gradients(nb):
+    assert nb.eval("identity_gap_mlp") < 1e-13
+    # and the same identity on the linear model, from the slides' formula, independently
+    gap = nb.eval(
+        "float(np.max(np.abs(np.mean([grad_J_l(l, W0) for l in range(N)], axis=0)"
+        " - LinearModel(W0).loss_and_gradient(X_reg, y_reg)[1])))"
+    )
+    assert gap < 1e-12
+
+
+def test_updates_per_epoch(nb):
+    reg = nb.eval("{k: h.updates for k, (p, h) in REG_RUNS.items()}")
+    assert reg["online (m = 1)"] == [200 * k for k in range(6)]
+    assert reg["mini-batch (m = 20)"] == [10 * k for k in range(6)]
+    assert reg["batch (m = N)"] == list(range(6))
+    dig = nb.eval("{k: (h.epochs, h.updates[-1]) for k, h in digit_histories.items()}")
+    assert dig["online (m = 1)"] == [6, 6 * 1797]
+    assert dig["mini-batch (m = 32)"] == [100, 100 * math.ceil(1797 / 32)]
+    assert dig["batch (m = N)"] == [300, 300]
+
+
+def test_digits_story(nb):
+    J = nb.eval("{k: h.J for k, h in digit_histories.items()}")
+    on, mb, ba = J["online (m = 1)"], J["mini-batch (m = 32)"], J["batch (m = N)"]
+    # per epoch online is best, batch worst
+    assert on[1] < mb[1] < ba[1]
+    # per update batch is best: J after 300 updates
+    mb_updates = nb.eval("digit_histories['mini-batch (m = 32)'].updates")
+    k = next(i for i, u in enumerate(mb_updates) if u >= 300)
+    assert ba[-1] < mb[k]
+    # at the end of the comparable time budget mini-batch has the lowest J
+    assert mb[-1] < min(on[-1], ba[-1])
+
+
+def test_minibatch_epoch_much_faster_than_online(nb):
+    # the notebook's own timing, then a re-measurement as best of 3 (robust to a loaded machine)
+    per_epoch = nb.eval("{k: h.seconds[-1] / h.epochs for k, h in digit_histories.items()}")
+    best = nb.eval(
+        "{bs: min(training.train(MLP([64, 32, 10], rng=np.random.default_rng(1)), X_dig, y_dig,"
+        " 'softmax_cross_entropy', optim.SGD(alpha=0.01), epochs=1, batch_size=bs,"
+        " rng=np.random.default_rng(r)).seconds[-1] for r in range(3)) for bs in (1, 32)}"
+    )
+    # 1797 updates against 57 per epoch: about 20x on an idle machine
+    assert best["1"] > 3 * best["32"], (best, per_epoch)
+    # cost per example falls steeply with m (the measured curve of section 5: ~80x idle)
+    per_example = nb.eval("(cost / np.array(M_COST)).tolist()")
+    if not per_example[-1] < per_example[0] / 10:
+        again = nb.eval("[seconds_per_update(m_c, 30) / m_c for m_c in (1, 1797)]")
+        assert again[1] < again[0] / 10, (per_example, again)
+
+
+def test_variance_follows_one_over_m_law(nb):
+    ratio = nb.eval("(variance_empirical / variance_theory).tolist()")
+    assert all(0.9 < r < 1.1 for r in ratio), ratio
+    # without the finite-population correction the largest m is far off
+    plain = nb.eval("(variance_empirical / variance_1_over_m).tolist()")
+    assert plain[-1] < 0.2 and 0.9 < plain[0] < 1.1
+    # sigma² from the notebook equals the direct definition
+    s2 = nb.eval("float(np.mean(np.sum((G - G.mean(axis=0)) ** 2, axis=1)))")
+    assert s2 == pytest.approx(nb.eval("sigma2"), rel=1e-12)
+
+
+# --------------------------------------------------------------------------- exercises
+def check_rejects(nb, grade_id, solution_id, wrong_code):
+    """The test cell fails with ``wrong_code`` defining the answer; passes with the solution."""
+    nb.run(wrong_code)
+    try:
+        with pytest.raises(AssertionError):
+            nb.run(cell_source(nb, grade_id))
+    finally:
+        nb.run(cell_source(nb, solution_id))
+
+
+@pytest.mark.parametrize("grade_id", ["teste_local_gradient", "teste_full_gradient_from_local",
+                                      "teste_minibatch_indices"])
+def test_solution_passes(nb, grade_id):
+    nb.run(cell_source(nb, grade_id))
+
+
+LOCAL_WRONG = {
+    "blank": "def local_gradient(x, d, w):\n    raise NotImplementedError()",
+    "sign": "def local_gradient(x, d, w):\n    return 2.0 * (d - w @ x) * x",
+    "no_factor_2": "def local_gradient(x, d, w):\n    return -(d - w @ x) * x",
+    "list": "def local_gradient(x, d, w):\n    return list(-2.0 * (d - w @ x) * x)",
+    "hard_coded": "def local_gradient(x, d, w):\n    return np.array([-9.0, -18.0])",
+    "two_weights_only": "def local_gradient(x, d, w):\n"
+                        "    return -2.0 * (d - w[0] * x[0] - w[1] * x[1]) * x",
+    "calls_model": "def local_gradient(x, d, w):\n"
+                   "    return LinearModel(w).loss_and_gradient(x[None, :], np.array([d]))[1]",
+}
+
+
+@pytest.mark.parametrize("name", sorted(LOCAL_WRONG))
+def test_local_gradient_cell_rejects(nb, name):
+    check_rejects(nb, "teste_local_gradient", "local_gradient", LOCAL_WRONG[name])
+
+
+FULL_WRONG = {
+    "blank": "def full_gradient_from_local(grad_fn_single, X, y, w):\n    raise NotImplementedError()",
+    "sum": "def full_gradient_from_local(grad_fn_single, X, y, w):\n"
+           "    return np.sum([grad_fn_single(X[n], y[n], w) for n in range(len(X))], axis=0)",
+    "whole_batch_call": "def full_gradient_from_local(grad_fn_single, X, y, w):\n"
+                        "    return grad_fn_single(X, y, w) / len(X)",
+    "scalar_mean": "def full_gradient_from_local(grad_fn_single, X, y, w):\n"
+                   "    return np.mean([grad_fn_single(X[n], y[n], w) for n in range(len(X))])",
+    "divide_by_len_w": "def full_gradient_from_local(grad_fn_single, X, y, w):\n"
+                       "    return np.sum([grad_fn_single(X[n], y[n], w) for n in range(len(X))], axis=0) / len(w)",
+    "skips_last": "def full_gradient_from_local(grad_fn_single, X, y, w):\n"
+                  "    return np.mean([grad_fn_single(X[n], y[n], w) for n in range(len(X) - 1)], axis=0)",
+    "hard_coded": "def full_gradient_from_local(grad_fn_single, X, y, w):\n"
+                  "    return np.array([0.75, -3.125])",
+}
+
+
+@pytest.mark.parametrize("name", sorted(FULL_WRONG))
+def test_full_gradient_cell_rejects(nb, name):
+    check_rejects(nb, "teste_full_gradient_from_local", "full_gradient_from_local", FULL_WRONG[name])
+
+
+def _gen(body):
+    return "def minibatch_indices(N, m, rng):\n    if m < 1 or m > N:\n        raise ValueError('m')\n" + body
+
+
+MINIBATCH_WRONG = {
+    "blank": "def minibatch_indices(N, m, rng):\n    raise NotImplementedError()",
+    "array_split": _gen("    for b in np.array_split(rng.permutation(N), -(-N // m)):\n        yield b\n"),
+    "with_replacement": _gen("    for s in range(0, N, m):\n        yield rng.integers(0, N, size=min(m, N - s))\n"),
+    "no_shuffle": _gen("    order = np.arange(N)\n    for s in range(0, N, m):\n        yield order[s:s + m]\n"),
+    "fixed_seed": _gen("    order = np.random.default_rng(0).permutation(N)\n"
+                       "    for s in range(0, N, m):\n        yield order[s:s + m]\n"),
+    "global_rng": _gen("    order = np.random.permutation(N)\n"
+                       "    for s in range(0, N, m):\n        yield order[s:s + m]\n"),
+    "shuffle_within_chunks": _gen("    for s in range(0, N, m):\n"
+                                  "        yield rng.permutation(np.arange(s, min(s + m, N)))\n"),
+    "shuffle_chunk_order": _gen("    chunks = [np.arange(s, min(s + m, N)) for s in range(0, N, m)]\n"
+                                "    for i in rng.permutation(len(chunks)):\n        yield chunks[i]\n"),
+    "drop_last": _gen("    order = rng.permutation(N)\n"
+                      "    for s in range(0, N - m + 1, m):\n        yield order[s:s + m]\n"),
+    "list_not_generator": "def minibatch_indices(N, m, rng):\n"
+                          "    if m < 1 or m > N:\n        raise ValueError('m')\n"
+                          "    order = rng.permutation(N)\n"
+                          "    return [order[s:s + m] for s in range(0, N, m)]\n",
+    "no_check_m": "def minibatch_indices(N, m, rng):\n    order = rng.permutation(N)\n"
+                  "    for s in range(0, N, max(m, 1)):\n        yield order[s:s + m]\n",
+    "check_only_low": "def minibatch_indices(N, m, rng):\n    if m < 1:\n        raise ValueError('m')\n"
+                      "    order = rng.permutation(N)\n"
+                      "    for s in range(0, N, m):\n        yield order[s:s + m]\n",
+    "calls_nnlib": "def minibatch_indices(N, m, rng):\n"
+                   "    yield from training.minibatches(N, m, rng)\n",
+    "extra_empty_batch": _gen("    order = rng.permutation(N)\n"
+                              "    for s in range(0, N + 1, m):\n        yield order[s:s + m]\n"),
+}
+
+
+@pytest.mark.parametrize("name", sorted(MINIBATCH_WRONG))
+def test_minibatch_cell_rejects(nb, name):
+    check_rejects(nb, "teste_minibatch_indices", "minibatch_indices", MINIBATCH_WRONG[name])
+
+
+def test_alternative_correct_minibatch_passes(nb):
+    """A different correct sampler (rng.choice without replacement, index list) also passes."""
+    good = ("def minibatch_indices(N, m, rng):\n"
+            "    if not 1 <= m <= N:\n        raise ValueError(f'm = {m} fora de [1, {N}]')\n"
+            "    order = rng.choice(N, size=N, replace=False)\n"
+            "    i = 0\n"
+            "    while i < N:\n"
+            "        yield np.array(order[i:i + m], dtype=np.int64)\n"
+            "        i += m\n")
+    nb.run(good)
+    try:
+        nb.run(cell_source(nb, "teste_minibatch_indices"))
+    finally:
+        nb.run(cell_source(nb, "minibatch_indices"))
+
+
+def test_source_notebook_metadata():
+    notebook = nbformat.read(SOURCE, as_version=4)
+    graded = [c.metadata["nbgrader"] for c in notebook.cells if "nbgrader" in c.metadata]
+    points = {m["grade_id"]: m.get("points") for m in graded if m.get("grade")}
+    assert points == {"teste_local_gradient": 2, "teste_full_gradient_from_local": 2,
+                      "pergunta_tempo_de_parede": 2, "teste_minibatch_indices": 4}
+    for meta in graded:
+        assert set(meta) <= {"grade", "grade_id", "locked", "points", "schema_version", "solution", "task"}
+        assert meta["schema_version"] == 3
+    # stored without outputs
+    assert all(not c.get("outputs") for c in notebook.cells if c.cell_type == "code")

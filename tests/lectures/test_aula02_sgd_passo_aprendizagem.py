@@ -1,0 +1,302 @@
+"""Aula 2 (SGD and the learning-rate schedule): widget callback, key claims, exercise tests.
+
+One kernel executes the source notebook; the tests call its functions and read its
+variables. The exercise test cells are also run against wrong answers (mutants), which
+they must reject, and the alpha exercise is checked to be solvable by a range of alphas.
+"""
+
+import os
+import statistics
+import sys
+from pathlib import Path
+
+import nbformat
+import pytest
+
+sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
+from notebook_session import NotebookSession  # noqa: E402
+
+NB_ID = "aula02_sgd_passo_aprendizagem"
+ROOT = Path(__file__).resolve().parents[2]
+SOURCE = ROOT / "solutions" / NB_ID / f"{NB_ID}.ipynb"
+
+
+def cell_source(grade_id):
+    nb = nbformat.read(SOURCE, as_version=4)
+    for cell in nb.cells:
+        if cell.metadata.get("nbgrader", {}).get("grade_id") == grade_id:
+            return cell.source
+    raise KeyError(grade_id)
+
+
+@pytest.fixture(scope="module")
+def nb():
+    with NotebookSession(SOURCE) as session:
+        yield session
+
+
+def passes(nb, code):
+    """True if ``code`` runs without error in the notebook's kernel."""
+    try:
+        nb.run(code)
+    except AssertionError:
+        return False
+    return True
+
+
+# ------------------------------------------------------------------ widget callback
+def figure_summary(nb):
+    return nb.eval(
+        "{'n_axes': len(fig.axes),"
+        " 'titles': [ax.get_title() for ax in fig.axes],"
+        " 'schedule': [float(v) for v in fig.axes[0].lines[0].get_ydata()],"
+        " 'curves': {l.get_label(): [float(v) for v in l.get_ydata()] for l in fig.axes[1].lines}}")
+
+
+def test_widget_callback_redraws_schedule_and_curve(nb):
+    nb.run("fig = plot_schedule_training(0.3, 0.02, 400)")
+    a = figure_summary(nb)
+    nb.run("fig = plot_schedule_training(0.5, 0.01, 100)")
+    b = figure_summary(nb)
+    assert a["n_axes"] == b["n_axes"] == 2
+    assert a["titles"][0] != b["titles"][0] and "400" in a["titles"][0] and "100" in b["titles"][0]
+    # the schedule panel: alpha_0 at j = 0, alpha_tau at j = tau and flat afterwards (j = 0..800)
+    for s, (a0, at, tau) in ((a["schedule"], (0.3, 0.02, 400)), (b["schedule"], (0.5, 0.01, 100))):
+        assert len(s) == 801
+        assert s[0] == pytest.approx(a0) and s[tau] == pytest.approx(at)
+        assert all(v == pytest.approx(at) for v in s[tau:])
+        assert s[tau // 2] == pytest.approx((a0 + at) / 2)
+    assert a["schedule"] != b["schedule"]
+    # the training panel: constant alpha_0, constant alpha_tau and the decay, 41 epochs each
+    assert len(a["curves"]) == len(b["curves"]) == 3
+    for curves in (a["curves"], b["curves"]):
+        assert all(len(c) == 41 for c in curves.values())
+    decay_a = [c for k, c in a["curves"].items() if "decaimento" in k][0]
+    decay_b = [c for k, c in b["curves"].items() if "decaimento" in k][0]
+    assert decay_a != decay_b
+    assert decay_a[0] == pytest.approx(decay_b[0])  # same start w = 0
+
+
+def test_widget_callback_constant_when_alphas_equal(nb):
+    nb.run("fig = plot_schedule_training(0.05, 0.05, 200)")
+    s = figure_summary(nb)
+    assert all(v == pytest.approx(0.05) for v in s["schedule"])
+    curves = list(s["curves"].values())
+    assert curves[0] == curves[1] == curves[2]
+
+
+def test_widget_callback_is_cheap(nb):
+    nb.run("import time as _time\n_times = []\n"
+           "for _args in [(0.2, 0.01, 300), (0.4, 0.03, 600), (0.1, 0.005, 200), (0.2, 0.01, 300),"
+           " (0.25, 0.02, 500)]:\n"
+           "    _s = _time.perf_counter(); plot_schedule_training(*_args)\n"
+           "    _times.append(_time.perf_counter() - _s)")
+    times = nb.eval("_times")
+    # target is 150 ms; the bound leaves room for a busy shared machine
+    assert statistics.median(times) < 0.5, times
+
+
+def test_widget_sliders_display_one_figure_per_change(nb):
+    # the notebook's widget (built because NBGRADER_EXECUTION is unset here) calls the callback
+    # and displays its figure exactly once per slider change
+    nb.run("_shown = []\n_display = display\n"
+           "display = lambda obj: _shown.append((type(obj).__name__, obj.axes[0].get_title()))\n"
+           "try:\n"
+           "    widget.children[0].value = 0.45\n"
+           "    widget.children[2].value = 200\n"
+           "finally:\n"
+           "    display = _display")
+    shown = nb.eval("_shown")
+    assert [kind for kind, _ in shown] == ["Figure", "Figure"]
+    assert "0.45" in shown[0][1] and "400" in shown[0][1]
+    assert "0.45" in shown[1][1] and "200" in shown[1][1]
+    assert nb.eval("plt.get_fignums()") == []  # nothing left open for the inline backend to repeat
+
+
+def test_widget_hidden_while_grading():
+    src = "".join(c.source for c in nbformat.read(SOURCE, as_version=4).cells
+                  if "widgets.interactive" in c.source)
+    assert "if not CORRIGINDO:" in src
+
+
+# ------------------------------------------------------------------ notebook claims
+def test_minibatch_gradient_unbiased_with_predicted_spread(nb):
+    rows = nb.eval(
+        "[(m, float(np.linalg.norm(estimates[m].mean(axis=0) - g_full)),"
+        "  float(np.mean(np.sum((estimates[m] - g_full) ** 2, axis=1))),"
+        "  sigma2 / m * (N - m) / (N - 1)) for m in batch_sizes]")
+    spreads = []
+    for m, bias, spread, predicted in rows:
+        assert 0.8 < spread / predicted < 1.25, (m, spread, predicted)
+        # the mean of 400 draws is within ~3 standard errors of g (no bias)
+        assert bias < 3 * (predicted / 400) ** 0.5 + 1e-12, (m, bias)
+        spreads.append(spread)
+    assert spreads[0] > spreads[1] > spreads[2]
+
+
+def test_full_gradient_is_mean_of_local_gradients(nb):
+    err = nb.eval("float(np.max(np.abs(g_local.mean(axis=0) - g_full)))")
+    assert err < 1e-12
+
+
+def test_alpha_regimes_and_divergence_message(nb):
+    info = nb.eval("{name: float(excess(h)[-1]) for name, h in histories.items()}")
+    assert info["adequado"] < info["pequeno demais"] and info["adequado"] < info["grande demais"]
+    assert nb.eval("[h.diverged for h in histories.values()]") == [None, None, None]
+    msg = nb.eval("h_div.diverged")
+    assert isinstance(msg, str) and "diverged" in msg and "α" in msg
+    assert nb.eval("[w.category.__name__ for w in caught]") == ["DivergenceWarning"]
+    assert nb.eval("str(caught[0].message)") == msg
+    # what was recorded is finite (nothing NaN was plotted)
+    assert nb.eval("bool(np.all(np.isfinite(h_div.J)))")
+
+
+def test_decay_beats_both_constants(nb):
+    r = nb.eval("{k: [float(v) for v in c] for k, c in runs.items()}")
+    big, small = r["α = 0.3 constante"], r["α = 0.02 constante"]
+    decay = r["decaimento linear 0.3 → 0.02 (τ = 400)"]
+    late = slice(31, 41)
+
+    def mean(xs):
+        return sum(xs) / len(xs)
+
+    # floor: the decay ends far below the large constant alpha (and below the small one)
+    assert mean(decay[late]) < mean(big[late]) / 20
+    assert mean(decay[late]) < mean(small[late]) / 5
+    # speed: early on, the large constant and the decay are ahead of the small constant
+    assert big[5] < small[5] and decay[5] < small[5]
+    # the slide's figure: the schedule is linear and then flat
+    assert nb.eval("bool(np.all(linear(np.arange(400, 801)) == 0.02))")
+
+
+def test_step_and_exponential_reach_about_002_at_tau(nb):
+    vals = nb.eval("{k: float(s(400)) for k, s in decays.items()}")
+    for v in vals.values():
+        assert v == pytest.approx(0.02, rel=0.1)
+    finals = nb.eval("{k: float(np.mean(c[31:])) for k, c in decay_runs.items()}")
+    assert all(v < 1e-3 for v in finals.values())
+
+
+# ------------------------------------------------------------------ exercise 1
+def test_solution_matches_nnlib_linear_decay(nb):
+    diff = nb.eval(
+        "max(abs(float(linear_decay(k, a0, at, t)) - schedules.LinearDecay(a0, at, t)(k))"
+        " for a0, at, t in [(0.3, 0.02, 400), (0.01, 0.1, 7), (1.0, 1e-4, 2.5)]"
+        " for k in [0, 1, 2, 3, 6.5, 7, 100, 399, 400, 401, 10**6])")
+    assert diff < 1e-15
+    arr = nb.eval("float(np.max(np.abs(linear_decay(np.arange(900).reshape(30, 30), 0.3, 0.02, 400)"
+                  " - schedules.LinearDecay(0.3, 0.02, 400)(np.arange(900).reshape(30, 30)))))")
+    assert arr < 1e-15
+
+
+MUTANTS = {
+    "no_clamp_after_tau": "return (1 - j / tau) * alpha0 + (j / tau) * alpha_tau",
+    "integer_division": "frac = np.minimum(np.asarray(j) // tau, 1)\n"
+                        "    r = (1 - frac) * alpha0 + frac * alpha_tau\n"
+                        "    return float(r) if np.ndim(j) == 0 else r.astype(float)",
+    "swapped_alphas": "frac = np.minimum(np.asarray(j, dtype=float) / tau, 1.0)\n"
+                      "    r = (1 - frac) * alpha_tau + frac * alpha0\n"
+                      "    return float(r) if np.ndim(j) == 0 else r",
+    "numpy_scalar": "frac = np.minimum(np.asarray(j, dtype=float) / tau, 1.0)\n"
+                    "    return (1 - frac) * alpha0 + frac * alpha_tau",
+    "scalar_only": "if j >= tau:\n        return float(alpha_tau)\n"
+                   "    return float((1 - j / tau) * alpha0 + (j / tau) * alpha_tau)",
+    "returns_list": "frac = np.minimum(np.asarray(j, dtype=float) / tau, 1.0)\n"
+                    "    r = (1 - frac) * alpha0 + frac * alpha_tau\n"
+                    "    return float(r) if np.ndim(j) == 0 else r.tolist()",
+    "modifies_j": "if np.ndim(j) == 0:\n        j = min(j, tau)\n"
+                  "        return float((1 - j / tau) * alpha0 + (j / tau) * alpha_tau)\n"
+                  "    j[j > tau] = tau\n"
+                  "    return (1 - j / tau) * alpha0 + (j / tau) * alpha_tau",
+    "calls_nnlib": "r = schedules.LinearDecay(alpha0, alpha_tau, tau)(j)\n"
+                   "    return float(r) if np.ndim(j) == 0 else np.array(r)",
+}
+TAU_CHECK = {
+    "zero_only": "if tau == 0:\n        raise ValueError(f'tau must be > 0, got {tau}')\n    ",
+    "no_message": "if tau <= 0:\n        raise ValueError('invalid')\n    ",
+    "missing": "",
+}
+CORRECT = ("frac = np.minimum(np.asarray(j, dtype=float) / tau, 1.0)\n"
+           "    r = (1 - frac) * alpha0 + frac * alpha_tau\n"
+           "    return float(r) if np.ndim(j) == 0 else r")
+GOOD_CHECK = "if tau <= 0:\n        raise ValueError(f'tau must be > 0, got {tau}')\n    "
+
+
+def define(check, body):
+    return f"def linear_decay(j, alpha0, alpha_tau, tau):\n    {check}{body}\n"
+
+
+@pytest.fixture()
+def restore_solution(nb):
+    yield
+    nb.run(cell_source("linear_decay"))
+
+
+def visible_part(src):
+    return src.split("### BEGIN HIDDEN TESTS")[0]
+
+
+def test_linear_decay_test_cell_accepts_correct_answers(nb, restore_solution):
+    test = cell_source("teste_linear_decay")
+    assert passes(nb, cell_source("linear_decay") + "\n" + test)
+    # an independent correct answer written differently passes too
+    alt = ("def linear_decay(j, alpha0, alpha_tau, tau):\n"
+           "    if not tau > 0:\n        raise ValueError(f'tau = {tau!r}: tau must be > 0')\n"
+           "    jj = np.array(j, dtype=np.float64)\n"
+           "    out = np.where(jj >= tau, alpha_tau, alpha0 + (alpha_tau - alpha0) * jj / tau)\n"
+           "    return float(out) if np.ndim(j) == 0 else out\n")
+    assert passes(nb, alt + test)
+
+
+@pytest.mark.parametrize("name", sorted(MUTANTS))
+def test_linear_decay_test_cell_rejects_wrong_formula(nb, restore_solution, name):
+    assert not passes(nb, define(GOOD_CHECK, MUTANTS[name]) + cell_source("teste_linear_decay")), name
+
+
+@pytest.mark.parametrize("name", sorted(TAU_CHECK))
+def test_linear_decay_test_cell_rejects_bad_tau_handling(nb, restore_solution, name):
+    assert not passes(nb, define(TAU_CHECK[name], CORRECT) + cell_source("teste_linear_decay")), name
+
+
+def test_linear_decay_hidden_tests_catch_what_visible_miss(nb, restore_solution):
+    test = cell_source("teste_linear_decay")
+    for code in (define(TAU_CHECK["zero_only"], CORRECT), define(GOOD_CHECK, MUTANTS["calls_nnlib"]),
+                 define(GOOD_CHECK, MUTANTS["modifies_j"])):
+        assert passes(nb, code + visible_part(test))
+        assert not passes(nb, code + test)
+
+
+def test_linear_decay_blank_answer_fails(nb, restore_solution):
+    blank = ("def linear_decay(j, alpha0, alpha_tau, tau):\n"
+             "    # YOUR CODE HERE\n    raise NotImplementedError()\n")
+    assert not passes(nb, blank + visible_part(cell_source("teste_linear_decay")))
+
+
+# ------------------------------------------------------------------ exercise 2
+@pytest.fixture()
+def restore_alpha(nb):
+    yield
+    nb.run("alpha_escolhido = 0.15")
+
+
+@pytest.mark.parametrize("alpha", ["0.08", "0.1", "0.15", "0.2", "np.float64(0.12)"])
+def test_alpha_exercise_solved_by_a_range(nb, restore_alpha, alpha):
+    assert passes(nb, f"alpha_escolhido = {alpha}\n" + cell_source("teste_alpha_escolhido"))
+
+
+@pytest.mark.parametrize("alpha", ["0.01", "0.05", "0.07", "0.5", "1.0", "3.0", "-0.1", "'0.15'",
+                                   "True", "np.array([0.15])"])
+def test_alpha_exercise_rejects_bad_choices(nb, restore_alpha, alpha):
+    assert not passes(nb, f"alpha_escolhido = {alpha}\n" + cell_source("teste_alpha_escolhido"))
+
+
+def test_alpha_exercise_blank_fails(nb, restore_alpha):
+    assert not passes(nb, "del alpha_escolhido\n" + cell_source("teste_alpha_escolhido"))
+
+
+def test_alpha_exercise_matches_notebook_helper(nb):
+    # the locked helper the students use trains the same problem the test cell grades
+    j_helper = nb.eval("float(train_exercise(0.15, seed=0).J[-1])")
+    nb.run(cell_source("teste_alpha_escolhido"))
+    assert nb.eval("_J0") == pytest.approx(j_helper, rel=1e-12)
+    assert nb.eval("J_TARGET") == 0.24

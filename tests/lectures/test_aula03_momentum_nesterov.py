@@ -1,0 +1,400 @@
+"""Aula 3 (momentum and Nesterov): widget callback, the notebook's claims, and its test cells.
+
+One kernel executes the source notebook (module-scoped fixture); the tests then call its
+functions, and run its autograded test cells against wrong implementations (mutants) to show
+that every usual mistake loses the points.
+"""
+
+import json
+import os
+import sys
+
+import nbformat
+import pytest
+
+sys.path.insert(0, os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
+from notebook_session import NotebookSession  # noqa: E402
+
+ROOT = os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
+NB_ID = "aula03_momentum_nesterov"
+SOURCE = os.path.join(ROOT, "solutions", NB_ID, NB_ID + ".ipynb")
+
+
+def cell_source(grade_id):
+    nb = nbformat.read(SOURCE, as_version=4)
+    for cell in nb.cells:
+        if cell.metadata.get("nbgrader", {}).get("grade_id") == grade_id:
+            return cell.source
+    raise KeyError(grade_id)
+
+
+@pytest.fixture(scope="module")
+def nb():
+    with NotebookSession(SOURCE, timeout=180) as session:
+        yield session
+
+
+def run_test_cell(nb, grade_id, rename=None):
+    """Run a test cell's code in the kernel; return None if it passed, else the error text.
+
+    ``rename`` maps a class name of the answer to another name defined in the kernel.
+    """
+    src = cell_source(grade_id)
+    for old, new in (rename or {}).items():
+        src = src.replace(old, new)
+    code = (
+        f"_src = {json.dumps(src)}\n"
+        "try:\n"
+        "    exec(_src, globals())\n"
+        "    _verdict = None\n"
+        "except Exception as _e:\n"
+        "    _verdict = type(_e).__name__ + ': ' + str(_e)\n"
+    )
+    nb.run(code)
+    return nb.eval("_verdict")
+
+
+# ------------------------------------------------------------------ widget callback
+def line_data(nb, fig, ax):
+    return nb.eval(f"[l.get_xydata().tolist() for l in {fig}.axes[{ax}].get_lines() "
+                   f"if not l.get_label().startswith('_')]")
+
+
+def test_widget_callback_redraws(nb):
+    nb.run("fig_a = plot_trajectories(0.06, 0.7, 'todos'); "
+           "fig_b = plot_trajectories(0.03, 0.95, 'momentum'); "
+           "fig_c = plot_trajectories(0.03, 0.95, 'nesterov')")
+    assert nb.eval("len(fig_a.axes)") == 2
+    labels_a = nb.eval("[l.get_label() for l in fig_a.axes[0].get_lines() if not l.get_label().startswith('_')]")
+    labels_b = nb.eval("[l.get_label() for l in fig_b.axes[0].get_lines() if not l.get_label().startswith('_')]")
+    assert labels_a == ["gradiente descendente", "momentum", "Nesterov"]
+    assert labels_b == ["momentum"]
+    assert nb.eval("fig_a.axes[0].get_title()") == "α = 0.060, μ = 0.70"
+    assert nb.eval("fig_b.axes[0].get_title()") == "α = 0.030, μ = 0.95"
+    # the momentum trajectory changes with (alpha, mu), and Nesterov differs from momentum
+    mom_a, mom_b, nes_c = line_data(nb, "fig_a", 0)[1], line_data(nb, "fig_b", 0)[0], line_data(nb, "fig_c", 0)[0]
+    assert len(mom_a) == len(mom_b) == len(nes_c) == 61
+    assert mom_a[0] == mom_b[0] == [-4.0, 1.5]
+    assert max(abs(p - q) for u, v in zip(mom_a, mom_b) for p, q in zip(u, v)) > 0.1
+    assert max(abs(p - q) for u, v in zip(mom_b, nes_c) for p, q in zip(u, v)) > 0.1
+    # J curve: the same points as the trajectory, J = (w1² + 20 w2²)/2
+    J_b = line_data(nb, "fig_b", 1)[0]
+    w = mom_b[10]
+    assert abs(J_b[10][1] - 0.5 * (w[0] ** 2 + 20 * w[1] ** 2)) < 1e-9 * max(1.0, J_b[10][1])
+
+
+def test_widget_marks_divergence(nb):
+    nb.run("fig_d = plot_trajectories(0.11, 0.5, 'todos')")
+    labels = nb.eval("[l.get_label() for l in fig_d.axes[0].get_lines() if not l.get_label().startswith('_')]")
+    assert labels[0] == "gradiente descendente (diverge)"   # α b = 2.2 > 2
+    assert labels[1] == "momentum"                           # α b < 2 (1 + μ) = 3
+    assert labels[2] == "Nesterov (diverge)"                 # α b > 2 (1 + μ) / (1 + 2 μ) = 1.5
+
+
+def test_widget_callback_is_cheap(nb):
+    times = nb.eval("__import__('timeit').repeat(lambda: plot_trajectories(0.05, 0.9, 'todos').canvas.draw(), "
+                    "number=1, repeat=7)")
+    times.sort()
+    # creating and drawing the figure: target 150 ms on an idle machine; the bound leaves room for a shared, busy CI box
+    assert times[len(times) // 2] < 0.5, times
+
+
+# ------------------------------------------------------------------ the notebook's claims
+def test_quadratic_claims(nb):
+    it = nb.eval("{k: first_below(quad.J(p), 1e-3) for k, p in trajetorias_q.items()}")
+    assert it["nesterov"] < it["momentum"] < it["sgd"], it
+    assert it["sgd"] > 2 * it["momentum"]
+
+
+def test_sign_flip_claims(nb):
+    assert nb.eval("trocas.tolist()") == [0, 29]   # g2 flips every step, g1 never
+    assert nb.eval("float(razao_ingreme)") < 1.0 < nb.eval("float(razao_plana)")
+
+
+def test_rosenbrock_claims(nb):
+    J = nb.eval("{k: float(rosen.J(p[-1])) for k, p in trajetorias_r.items()}")
+    assert J["momentum"] < 1e-6 and J["nesterov"] < 1e-6 and J["sgd"] > 1e-2, J
+
+
+def test_lookahead_step_claim(nb):
+    assert nb.eval("float(g_momentum[1])") > 0 > nb.eval("float(g_nesterov[1])")
+
+
+def test_torch_and_keras_store_the_lookahead_point(nb):
+    pytest.importorskip("torch")
+    d = nb.eval("[float(abs(torch_nesterov_path(0.06, 0.7, 30) - nesterov_lookahead_path(0.06, 0.7, 30)[1]).max()), "
+                "float(abs(torch_nesterov_path(0.06, 0.7, 30) - nesterov_lookahead_path(0.06, 0.7, 30)[0]).max())]")
+    assert d[0] < 1e-12 and d[1] > 0.1, d
+    pytest.importorskip("keras")
+    d = nb.eval("float(abs(keras_nesterov_path(0.06, 0.7, 30) - nesterov_lookahead_path(0.06, 0.7, 30)[1]).max())")
+    assert d < 1e-6, d   # Keras keeps alpha and mu in float32
+
+
+# ------------------------------------------------------------------ the model solutions
+def test_solutions_match_nnlib(nb):
+    for mine, ref in (("MyMomentum", "optim.Momentum"), ("MyNesterov", "optim.Nesterov")):
+        d = nb.eval(f"float(abs(surfaces.run({mine}(1e-3, 0.9), rosen, steps=300) - "
+                    f"surfaces.run({ref}(alpha=1e-3, mu=0.9), rosen, steps=300)).max())")
+        assert d < 1e-12, (mine, d)
+
+
+def test_source_test_cells_pass(nb):
+    for gid in ("teste_my_momentum", "teste_my_nesterov", "teste_epocas_momentum"):
+        assert run_test_cell(nb, gid) is None, gid
+
+
+# ------------------------------------------------------------------ test cells catch mistakes
+MUTANTS = r'''
+import numpy as _np
+from nnlib import optim as _optim
+
+
+class _Base:
+    def __init__(self, alpha, mu):
+        self.alpha, self.mu, self.v = alpha, mu, None
+
+    def _alloc(self, params):
+        if self.v is None:
+            self.v = [_np.zeros_like(w) for w in params]
+
+
+class M_sign(_Base):              # v <- mu v + alpha g
+    def step(self, params, grad_fn):
+        self._alloc(params)
+        for w, v, g in zip(params, self.v, grad_fn(params)):
+            v[...] = self.mu * v + self.alpha * g
+            w += v
+
+
+class M_sign_w(_Base):            # w <- w - v
+    def step(self, params, grad_fn):
+        self._alloc(params)
+        for w, v, g in zip(params, self.v, grad_fn(params)):
+            v[...] = self.mu * v - self.alpha * g
+            w -= v
+
+
+class M_fresh(_Base):             # state not persisted: v = 0 at every step
+    def step(self, params, grad_fn):
+        self.v = [_np.zeros_like(w) for w in params]
+        for w, v, g in zip(params, self.v, grad_fn(params)):
+            v[...] = self.mu * v - self.alpha * g
+            w += v
+
+
+class M_shared(_Base):            # one velocity for all parameter arrays
+    def step(self, params, grad_fn):
+        if self.v is None:
+            z = _np.zeros_like(params[0])
+            self.v = [z for _ in params]
+        for w, v, g in zip(params, self.v, grad_fn(params)):
+            v[...] = self.mu * v - self.alpha * g
+            w += v
+
+
+class M_classlevel:               # velocity stored on the class: shared by instances
+    v = None
+
+    def __init__(self, alpha, mu):
+        self.alpha, self.mu = alpha, mu
+
+    def step(self, params, grad_fn):
+        if type(self).v is None:
+            type(self).v = [_np.zeros_like(w) for w in params]
+        for w, v, g in zip(params, self.v, grad_fn(params)):
+            v[...] = self.mu * v - self.alpha * g
+            w += v
+
+
+class M_rebind(_Base):            # params[i] = w + v: the caller's arrays never change
+    def step(self, params, grad_fn):
+        self._alloc(params)
+        grads = grad_fn(params)
+        for i, (v, g) in enumerate(zip(self.v, grads)):
+            v[...] = self.mu * v - self.alpha * g
+            params[i] = params[i] + v
+
+
+class M_twice(_Base):             # right values, but grad_fn called twice per step
+    def step(self, params, grad_fn):
+        self._alloc(params)
+        grad_fn(params)
+        for w, v, g in zip(params, self.v, grad_fn(params)):
+            v[...] = self.mu * v - self.alpha * g
+            w += v
+
+
+class M_delegate:                 # calls nnlib's own implementation
+    def __init__(self, alpha, mu):
+        self._o = _optim.Momentum(alpha=alpha, mu=mu)
+        self.v = None
+
+    def step(self, params, grad_fn):
+        out = self._o.step(params, grad_fn)
+        self.v = self._o.v
+        return out
+
+
+class M_subclass(_optim.Momentum):  # inherits nnlib's implementation
+    def __init__(self, alpha, mu):
+        super().__init__(alpha=alpha, mu=mu)
+
+
+class N_at_w(_Base):              # Nesterov with the gradient at w (plain momentum)
+    def step(self, params, grad_fn):
+        self._alloc(params)
+        for w, v, g in zip(params, self.v, grad_fn(params)):
+            v[...] = self.mu * v - self.alpha * g
+            w += v
+
+
+class N_minus(_Base):             # look-ahead at w - mu v
+    def step(self, params, grad_fn):
+        self._alloc(params)
+        grads = grad_fn([w - self.mu * v for w, v in zip(params, self.v)])
+        for w, v, g in zip(params, self.v, grads):
+            v[...] = self.mu * v - self.alpha * g
+            w += v
+
+
+class N_alpha(_Base):             # look-ahead at w - alpha v
+    def step(self, params, grad_fn):
+        self._alloc(params)
+        grads = grad_fn([w + self.alpha * v for w, v in zip(params, self.v)])
+        for w, v, g in zip(params, self.v, grads):
+            v[...] = self.mu * v - self.alpha * g
+            w += v
+
+
+class N_after(_Base):             # CORRECT variant: v <- mu v first, gradient at w + v, then v -= alpha g
+    def step(self, params, grad_fn):
+        self._alloc(params)
+        for v in self.v:
+            v *= self.mu
+        grads = grad_fn([w + v for w, v in zip(params, self.v)])
+        for w, v, g in zip(params, self.v, grads):
+            v -= self.alpha * g
+            w += v
+
+
+class N_moved(_Base):             # moves params to the look-ahead point and never back
+    def step(self, params, grad_fn):
+        self._alloc(params)
+        for w, v in zip(params, self.v):
+            w += self.mu * v
+        grads = grad_fn(params)
+        for w, v, g in zip(params, self.v, grads):
+            v[...] = self.mu * v - self.alpha * g
+            w += v
+
+
+class N_sign(_Base):              # Nesterov with v <- mu v + alpha g
+    def step(self, params, grad_fn):
+        self._alloc(params)
+        grads = grad_fn([w + self.mu * v for w, v in zip(params, self.v)])
+        for w, v, g in zip(params, self.v, grads):
+            v[...] = self.mu * v + self.alpha * g
+            w += v
+
+
+class N_fresh(_Base):             # Nesterov without persistent state
+    def step(self, params, grad_fn):
+        self.v = [_np.zeros_like(w) for w in params]
+        grads = grad_fn([w + self.mu * v for w, v in zip(params, self.v)])
+        for w, v, g in zip(params, self.v, grads):
+            v[...] = self.mu * v - self.alpha * g
+            w += v
+
+
+class N_delegate(M_delegate):
+    def __init__(self, alpha, mu):
+        self._o = _optim.Nesterov(alpha=alpha, mu=mu)
+        self.v = None
+'''
+
+MOMENTUM_MUTANTS = ["M_sign", "M_sign_w", "M_fresh", "M_shared", "M_classlevel", "M_rebind",
+                    "M_twice", "M_delegate", "M_subclass"]
+NESTEROV_MUTANTS = ["N_at_w", "N_minus", "N_alpha", "N_moved", "N_sign", "N_fresh",
+                    "N_delegate", "M_shared", "M_rebind", "M_twice", "M_subclass"]
+
+
+@pytest.fixture(scope="module")
+def mutants(nb):
+    nb.run(MUTANTS)
+    return nb
+
+
+@pytest.mark.parametrize("mutant", sorted(set(MOMENTUM_MUTANTS)))
+def test_momentum_cell_catches(mutants, mutant):
+    verdict = run_test_cell(mutants, "teste_my_momentum", {"MyMomentum": mutant})
+    assert verdict is not None, f"{mutant} passed the MyMomentum test cell"
+
+
+@pytest.mark.parametrize("mutant", NESTEROV_MUTANTS)
+def test_nesterov_cell_catches(mutants, mutant):
+    verdict = run_test_cell(mutants, "teste_my_nesterov", {"MyNesterov": mutant})
+    assert verdict is not None, f"{mutant} passed the MyNesterov test cell"
+
+
+def test_nesterov_cell_accepts_equivalent_form(mutants):
+    """A correct implementation written in another order still gets the points."""
+    assert run_test_cell(mutants, "teste_my_nesterov", {"MyNesterov": "N_after"}) is None
+
+
+def test_momentum_mutants_that_visible_tests_already_catch(mutants):
+    """The visible part (before the hidden tests) catches the plain sign mistake."""
+    visible = cell_source("teste_my_momentum").split("### BEGIN HIDDEN TESTS")[0]
+    mutants.run(f"_vis = {json.dumps(visible)}")
+    mutants.run("MyMomentum_backup = MyMomentum; MyMomentum = M_sign\n"
+                "try:\n    exec(_vis, globals()); _v = None\n"
+                "except AssertionError as e:\n    _v = str(e)\n"
+                "finally:\n    MyMomentum = MyMomentum_backup")
+    assert "w após 1 passo" in mutants.eval("_v")
+
+
+@pytest.mark.parametrize("values,where", [
+    ((12, 2), "hidden"),   # wrong by more than 2 epochs
+    ((16, 6), "hidden"),
+    ((2, 16), "visible"),  # swapped
+    ((16.0, 2.0), "visible"),  # floats, not integers
+    ((0, 0), "visible"),
+])
+def test_epochs_cell_catches(nb, values, where):
+    sem, com = values
+    nb.run(f"_keep = (epochs_sem_momentum, epochs_com_momentum); "
+           f"epochs_sem_momentum, epochs_com_momentum = {sem!r}, {com!r}")
+    try:
+        verdict = run_test_cell(nb, "teste_epocas_momentum")
+        visible = cell_source("teste_epocas_momentum").split("### BEGIN HIDDEN TESTS")[0]
+        nb.run(f"_vis = {json.dumps(visible)}\n"
+               "try:\n    exec(_vis, globals()); _v = None\n"
+               "except AssertionError as e:\n    _v = str(e)")
+        visible_verdict = nb.eval("_v")
+    finally:
+        nb.run("epochs_sem_momentum, epochs_com_momentum = _keep")
+    assert verdict is not None
+    assert (visible_verdict is not None) == (where == "visible")
+
+
+def test_epochs_values(nb):
+    """The recorded answer: SGD needs many more epochs than momentum to reach J <= 0.2."""
+    sem, com = nb.eval("[epochs_sem_momentum, epochs_com_momentum]")
+    assert type(sem) is int and type(com) is int
+    assert com < sem and sem >= 3 * com
+
+
+def test_curious_cell_without_torch_says_how_to_install(nb):
+    """With torch not importable the comparison cell prints the install command, no error."""
+    nbk = nbformat.read(SOURCE, as_version=4)
+    src = next(c.source for c in nbk.cells if "def torch_nesterov_path" in c.source)
+    out = nb.run("import sys as _sys\n"
+                 "_saved = {k: _sys.modules.pop(k) for k in list(_sys.modules) if k == 'torch' or k.startswith('torch.')}\n"
+                 "_sys.modules['torch'] = None\n"
+                 "try:\n"
+                 f"    exec({json.dumps(src)}, globals())\n"
+                 "finally:\n"
+                 "    del _sys.modules['torch']\n"
+                 "    _sys.modules.update(_saved)\n")
+    text = "".join(o.get("text", "") for o in out)
+    assert 'pip install -e ".[torch]"' in text, text
+    assert "PyTorch não está instalado" in text

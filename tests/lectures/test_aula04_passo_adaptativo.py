@@ -1,0 +1,487 @@
+"""Aula 4 (adaptive step sizes): the source notebook, its widget callback, its claims and its tests.
+
+One kernel executes the nbgrader source once (module-scoped fixture); then
+
+- the widget callback ``plot_optimizers`` is called directly with several argument sets and
+  each hyper-parameter is shown to reach the optimizer it belongs to;
+- the numbers behind every claim of the notebook's prose are checked (AdaGrad's effective step
+  decays as 1/sqrt(t), RMSProp's settles, Adam's bias correction, the winners and the
+  robustness in the comparison table, the digits results);
+- every autograded test cell passes with the model solution and FAILS, with an
+  AssertionError (or the stub's NotImplementedError), for each classic wrong answer: t not
+  incremented before use, beta^(2^t), eps inside the root, skipped bias correction, stale r,
+  swapped rho, in-place updates, calling nnlib.optim, wrong shapes.
+"""
+
+import os
+import re
+import sys
+
+import nbformat
+import numpy as np
+import pytest
+
+sys.path.insert(0, os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
+
+from notebook_session import NotebookSession  # noqa: E402
+
+ROOT = os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
+NB_ID = "aula04_passo_adaptativo"
+NB_PATH = os.path.join(ROOT, "solutions", NB_ID, NB_ID + ".ipynb")
+NOTEBOOK = nbformat.read(NB_PATH, as_version=4)
+
+
+def cell_by_grade_id(grade_id):
+    for cell in NOTEBOOK.cells:
+        if cell.metadata.get("nbgrader", {}).get("grade_id") == grade_id:
+            return cell
+    raise KeyError(grade_id)
+
+
+@pytest.fixture(scope="module")
+def nb():
+    with NotebookSession(NB_PATH, timeout=300) as session:
+        session.run("import matplotlib.pyplot as plt")
+        yield session
+
+
+# ----------------------------------------------------------------------------- structure
+
+
+def test_exercises_and_points():
+    graded = {c.metadata["nbgrader"]["grade_id"]: c.metadata["nbgrader"] for c in NOTEBOOK.cells
+              if c.metadata.get("nbgrader", {}).get("grade")}
+    assert graded == {
+        "teste_adagrad_step": graded["teste_adagrad_step"],
+        "teste_adagrad_effective_step": graded["teste_adagrad_effective_step"],
+        "teste_rmsprop_step": graded["teste_rmsprop_step"],
+        "teste_adam_step": graded["teste_adam_step"],
+        "pergunta_correcao_vies": graded["pergunta_correcao_vies"],
+    }
+    assert {k: v["points"] for k, v in graded.items()} == {
+        "teste_adagrad_step": 2, "teste_adagrad_effective_step": 2, "teste_rmsprop_step": 2,
+        "teste_adam_step": 3, "pergunta_correcao_vies": 2}
+    question = cell_by_grade_id("pergunta_correcao_vies")
+    assert question.cell_type == "markdown" and question.metadata["nbgrader"]["solution"]
+    assert "Rubrica" in question.source and "Resposta modelo" in question.source
+    for grade_id in ("teste_adagrad_step", "teste_adagrad_effective_step", "teste_rmsprop_step",
+                     "teste_adam_step"):
+        src = cell_by_grade_id(grade_id).source
+        visible, hidden = src.split("### BEGIN HIDDEN TESTS")
+        assert "checks.check_close" in visible and "check_not_calling" in hidden
+
+
+def test_hidden_lines_appear_nowhere_else():
+    """The feedback check flags any hidden-test line shown elsewhere, so keep them unique."""
+    hidden, public = set(), set()
+    for cell in NOTEBOOK.cells:
+        inside = False
+        for line in cell.source.splitlines():
+            s = line.strip()
+            if s == "### BEGIN HIDDEN TESTS":
+                inside = True
+            elif s == "### END HIDDEN TESTS":
+                inside = False
+            elif len(s) > 3:
+                (hidden if inside else public).add(s)
+    assert hidden and not hidden & public, sorted(hidden & public)
+
+
+def test_widget_only_outside_grading():
+    widget_cells = [c for c in NOTEBOOK.cells if "interactive_output" in c.source]
+    assert len(widget_cells) == 1
+    assert "if not CORRIGINDO:" in widget_cells[0].source
+    assert "nbval-ignore-output" in widget_cells[0].metadata.get("tags", [])
+
+
+def test_grading_mode_skips_widget_and_slow_demos():
+    """Under nbgrader (NBGRADER_EXECUTION set) every non-exercise cell still runs, without the
+    widget and the slow comparisons, and the test cells pass with the model solution."""
+    with NotebookSession(NB_PATH, timeout=300, env={"NBGRADER_EXECUTION": "autograde"}) as graded:
+        assert graded.eval("CORRIGINDO") is True
+        assert graded.eval("[n in globals() for n in ('controls', 'surface_results', "
+                           "'digits_results')]") == [False, False, False]
+        # entering the session raised if any cell not tagged raises-exception failed
+        for grade_id in ("teste_adagrad_step", "teste_adagrad_effective_step",
+                         "teste_rmsprop_step", "teste_adam_step"):
+            graded.run(cell_by_grade_id(grade_id).source)
+
+
+# ----------------------------------------------------------------------------- widget callback
+
+FIGURE_SUMMARY = """[
+    {"title": ax.get_title(),
+     "lines": [[ln.get_label(), ln.get_xdata().tolist(), ln.get_ydata().tolist()]
+               for ln in ax.get_lines() if not ln.get_label().startswith("_")]}
+    for ax in fig.axes]"""
+
+
+def draw(nb, **kwargs):
+    args = ", ".join(f"{k}={v!r}" for k, v in kwargs.items())
+    nb.run(f"fig = plot_optimizers({args})")
+    summary = nb.eval(FIGURE_SUMMARY)
+    assert nb.eval("type(fig).__name__") == "Figure"
+    nb.run("plt.close(fig)")
+    return summary
+
+
+def lines_by_label(axis_summary):
+    return {label: (x, y) for label, x, y in axis_summary["lines"]}
+
+
+def test_widget_callback_redraws(nb):
+    a = draw(nb, optimizers=("sgd", "momentum", "adam"), alpha=0.003, surface="rosenbrock")
+    b = draw(nb, optimizers=("adagrad", "rmsprop"), alpha=0.1, surface="quadratic")
+    assert len(a) == len(b) == 2
+    assert len(a[0]["lines"]) == 3 and len(b[0]["lines"]) == 2       # one trajectory each
+    assert len(a[1]["lines"]) == 3 and len(b[1]["lines"]) == 2       # one J curve each
+    assert "Rosenbrock" in a[0]["title"] and "quadrática" in b[0]["title"]
+    assert "α = 0.003," in a[0]["title"] and "α = 0.1," in b[0]["title"]
+    labels_a = set(lines_by_label(a[0]))
+    assert labels_a == {"Gradiente descendente", "Momento", "Adam"}
+    # trajectories start at the surface's w0 and have steps + 1 points
+    for _, x, y in a[0]["lines"]:
+        assert (x[0], y[0]) == (-1.2, 1.0) and len(x) == 201
+    # the J curve of each optimizer is J(w) - J* along its trajectory: it goes down on Rosenbrock
+    for _, _, y in a[1]["lines"]:
+        assert y[-1] < y[0]
+
+
+@pytest.mark.parametrize("param, value, affected", [
+    ("beta1", 0.5, {"Adam"}),
+    ("beta2", 0.9, {"Adam"}),
+    ("rho", 0.5, {"RMSProp"}),
+    ("mu", 0.5, {"Momento", "Nesterov"}),
+    ("alpha", 0.002, {"Gradiente descendente", "Momento", "Nesterov", "AdaGrad", "RMSProp", "Adam"}),
+])
+def test_each_slider_reaches_its_optimizers(nb, param, value, affected):
+    names = ("sgd", "momentum", "nesterov", "adagrad", "rmsprop", "adam")
+    base = dict(optimizers=names, alpha=0.003, mu=0.9, rho=0.9, beta1=0.9, beta2=0.999,
+                surface="beale")
+    before = draw(nb, **base)[0]["lines"]
+    after = draw(nb, **{**base, param: value})[0]["lines"]
+    assert len(before) == len(after) == 6
+    changed = {b[0].replace(" (divergiu)", "") for b, a in zip(before, after) if b[1:] != a[1:]}
+    assert changed == affected
+
+
+def test_widget_callback_edge_cases_and_speed(nb):
+    empty = draw(nb, optimizers=(), surface="bounded_saddle")
+    assert len(empty) == 2 and empty[0]["lines"] == [] and "sela" in empty[0]["title"]
+    diverging = draw(nb, optimizers=("sgd",), alpha=3.0, surface="quadratic")
+    label, x, _ = diverging[0]["lines"][0]
+    assert "divergiu" in label and len(x) < 201
+    nb.run("_err = None\ntry:\n    plot_optimizers(surface='plana')\nexcept ValueError as e:\n"
+           "    _err = str(e)\nplt.close('all')")
+    assert "plana" in nb.eval("_err")
+    nb.run("import time as _time\n_ts = []\nfor _k in range(5):\n    _t0 = _time.perf_counter()\n"
+           "    _f = plot_optimizers(optimizers=('sgd', 'momentum', 'adam'), surface='beale')\n"
+           "    _f.canvas.draw()\n    _ts.append(_time.perf_counter() - _t0)\n    plt.close(_f)")
+    median = nb.eval("sorted(_ts)[2]")
+    # target 150 ms on an idle machine; the bound leaves room for a loaded shared machine
+    assert median < 1.0, f"median {median:.3f} s per call"
+
+
+# ----------------------------------------------------------------------------- claims of the prose
+
+
+def test_single_alpha_demo(nb):
+    J = nb.eval("{k: [float(quadratic.J(p[0])), float(quadratic.J(p[-1])), len(p)] "
+                "for k, p in paths_intro.items()}")
+    (slow, div, ada) = J.values()
+    assert slow[1] < 1e-3 * slow[0]           # alpha < 2/b converges (slowly)
+    assert div[1] > 1e3 * div[0]              # alpha > 2/b diverges
+    assert ada[1] < 1e-6 and ada[1] < slow[1] # one step per weight: much faster
+
+
+def test_adagrad_decays_forever_rmsprop_settles(nb):
+    ada = np.array(nb.eval("steps_adagrad.tolist()"))
+    rms = np.array(nb.eval("steps_rmsprop.tolist()"))
+    g = np.array(nb.eval("G_noisy.tolist()"))
+    assert ada.shape == rms.shape == (500, 2)
+    assert np.all(np.diff(ada, axis=0) <= 0)                     # r only grows
+    # independent check: alpha / (sqrt(cumsum g^2) + eps)
+    np.testing.assert_allclose(ada, 0.1 / (np.sqrt(np.cumsum(g**2, axis=0)) + 1e-10), rtol=1e-12)
+    # ~ 1/sqrt(t): from t = 10 to t = 500 it shrinks by about sqrt(50)
+    assert 0.7 * np.sqrt(10 / 500) < ada[-1, 0] / ada[9, 0] < 1.3 * np.sqrt(10 / 500)
+    # per weight: gradients 10x larger -> effective step about 10x smaller
+    assert 0.08 < ada[-1, 1] / ada[-1, 0] < 0.12
+    # RMSProp settles near alpha / sqrt(E[g^2]) = 0.1 / sqrt(1.25) for weight 1
+    late = rms[250:, 0].mean()
+    assert 0.8 * 0.1 / np.sqrt(1.25) < late < 1.25 * 0.1 / np.sqrt(1.25)
+    assert rms[-1, 0] > 10 * ada[-1, 0]
+
+
+def test_adam_bias_correction_demo(nb):
+    mom = np.array(nb.eval("moments.tolist()"))
+    g = np.array(nb.eval("g_bias.tolist()"))
+    b1, b2 = 0.9, 0.999
+    m = s = 0.0
+    for t, gt in enumerate(g[:20], start=1):
+        m = b1 * m + (1 - b1) * gt
+        s = b2 * s + (1 - b2) * gt * gt
+        np.testing.assert_allclose(mom[t - 1], [m, s, m / (1 - b1**t), s / (1 - b2**t)], rtol=1e-12)
+    assert mom[0, 2] == pytest.approx(g[0]) and mom[0, 0] == pytest.approx(0.1 * g[0])
+    # the prose: with the usual betas the uncorrected step is 3 to 7 times too large for hundreds
+    # of steps; with beta1 = 0.99, beta2 = 0.9 it is too small
+    t = np.arange(1, 2001)
+    usual = (1 - b1**t) / np.sqrt(1 - b2**t)
+    assert usual[0] == pytest.approx(0.1 / np.sqrt(0.001)) and 6.5 < usual.max() < 6.7
+    assert 8 <= np.argmax(usual) + 1 <= 15                       # "~6,5 vezes por volta de t = 10"
+    assert np.all(usual[:100] >= 3) and np.all(usual[:250] > 2) and usual[-1] < 1.2
+    assert (1 - 0.99) / np.sqrt(1 - 0.9) < 0.05
+    # the same ratio from the notebook's Adam trace: (m / sqrt(s)) / (m_hat / sqrt(s_hat))
+    ratio = (mom[:, 0] / np.sqrt(mom[:, 1])) / (mom[:, 2] / np.sqrt(mom[:, 3]))
+    np.testing.assert_allclose(ratio, usual[:len(ratio)], rtol=1e-10)
+
+
+@pytest.fixture(scope="module")
+def table(nb):
+    return nb.eval("{s + '|' + o: [r['best']['steps'] if r['best'] else None, r['n_ok']] "
+                   "for (s, o), r in surface_results.items()}")
+
+
+def test_no_single_winner_on_surfaces(nb, table):
+    def fastest(surface):
+        steps = {o: table[f"{surface}|{o}"][0] for o in OPTS if table[f"{surface}|{o}"][0] is not None}
+        return {o for o, n in steps.items() if n == min(steps.values())}
+
+    winners = {s: fastest(s) for s in SURFACES}
+    assert winners == {"quadratic": {"adagrad"}, "rosenbrock": {"momentum"},
+                       "beale": {"nesterov"}, "bounded_saddle": {"adagrad", "nesterov"}}
+    assert not set.intersection(*winners.values())               # no single winner
+    assert nb.eval("[fastest(surface_results, s) for s in SURFACES]") == \
+        [sorted(winners[s]) for s in SURFACES]
+    for o in ("sgd", "adagrad", "rmsprop"):                        # "não chegam em Rosenbrock"
+        assert table[f"rosenbrock|{o}"] == [None, 0]
+    robustness = {o: sum(table[f"{s}|{o}"][1] for s in SURFACES) for o in OPTS}
+    assert max(robustness, key=robustness.get) == "adam"
+    assert all("adam" not in w for w in winners.values())        # never the fastest
+    for s in ("quadratic", "beale", "bounded_saddle"):             # RMSProp the slowest there
+        steps = {o: table[f"{s}|{o}"][0] for o in OPTS}
+        assert steps["rmsprop"] == max(n for n in steps.values() if n is not None)
+
+
+def test_steps_to_reach_is_measured_independently(nb, table):
+    """Recompute one table entry from scratch with nnlib, outside the notebook's helpers."""
+    from nnlib import optim, surfaces
+
+    alpha = nb.eval("surface_results['beale', 'adam']['best']['alpha']")
+    beale = surfaces.Beale()
+    path = surfaces.run(optim.Adam(alpha=alpha), beale, steps=300)
+    gap = beale.J(path)
+    below = gap < 1e-3 * gap[0]
+    assert below[-1]
+    assert table["beale|adam"][0] == int(np.nonzero(~below)[0][-1] + 1)
+
+
+def test_digits_comparison(nb):
+    res = nb.eval("{o: [float(digits_best[o]), final_J(digits_results[o, float(digits_best[o])]), "
+                  "digits_results[o, float(digits_best[o])].val_accuracy[-1], "
+                  "final_J(digits_results[o, 1.0])] for o in OPTIMIZER_NAMES}")
+    alpha = {o: r[0] for o, r in res.items()}
+    for o in ("rmsprop", "adam"):
+        assert 1e-2 <= alpha[o] <= 1e-1
+        assert res[o][3] > 10 * res[o][1]                    # "pioram rápido acima disso"
+    middle = [alpha[o] for o in ("momentum", "nesterov", "adagrad")]
+    assert max(alpha["rmsprop"], alpha["adam"]) < min(middle) <= max(middle) < alpha["sgd"]
+    assert alpha["sgd"] >= 0.3
+    for o, r in res.items():
+        assert 0.90 <= r[2] <= 0.97, (o, r)
+        assert r[1] < 0.1
+
+
+# ----------------------------------------------------------------------------- autograded tests
+
+OPTS = ["sgd", "momentum", "nesterov", "adagrad", "rmsprop", "adam"]
+SURFACES = ["quadratic", "rosenbrock", "beale", "bounded_saddle"]
+
+ADAGRAD_BUGS = {
+    "eps inside the root": """
+def adagrad_step(w, g, state, alpha=0.01, eps=1e-10):
+    r = state["r"] + g * g
+    return w - alpha * g / np.sqrt(r + eps), {"r": r}""",
+    "stale r": """
+def adagrad_step(w, g, state, alpha=0.01, eps=1e-10):
+    r = state["r"] + g * g
+    return w - alpha * g / (np.sqrt(state["r"]) + eps), {"r": r}""",
+    "in-place update of w": """
+def adagrad_step(w, g, state, alpha=0.01, eps=1e-10):
+    r = state["r"] + g * g
+    w -= alpha * g / (np.sqrt(r) + eps)
+    return w, {"r": r}""",
+    "in-place update of r": """
+def adagrad_step(w, g, state, alpha=0.01, eps=1e-10):
+    r = state["r"]
+    r += g * g
+    return w - alpha * g / (np.sqrt(r) + eps), {"r": r}""",
+    "calls nnlib.optim": """
+def adagrad_step(w, g, state, alpha=0.01, eps=1e-10):
+    from nnlib import optim as o
+    opt = o.AdaGrad(alpha=alpha, eps=eps)
+    opt.r = [state["r"].copy()]
+    w = w.copy()
+    opt.step([w], lambda ws: [g])
+    return w, {"r": opt.r[0]}""",
+    "returns a list": """
+def adagrad_step(w, g, state, alpha=0.01, eps=1e-10):
+    r = state["r"] + g * g
+    return (w - alpha * g / (np.sqrt(r) + eps)).tolist(), {"r": r}""",
+}
+
+EFFECTIVE_BUGS = {
+    "eps inside the root": """
+def adagrad_effective_step(G, alpha=0.01, eps=1e-10):
+    return alpha / np.sqrt(np.cumsum(G * G, axis=0) + eps)""",
+    "r of the previous step": """
+def adagrad_effective_step(G, alpha=0.01, eps=1e-10):
+    r = np.cumsum(G * G, axis=0) - G * G
+    return alpha / (np.sqrt(r) + eps)""",
+    "mean instead of sum": """
+def adagrad_effective_step(G, alpha=0.01, eps=1e-10):
+    r = np.cumsum(G * G, axis=0) / np.arange(1, len(G) + 1)[:, None]
+    return alpha / (np.sqrt(r) + eps)""",
+    "only the last row": """
+def adagrad_effective_step(G, alpha=0.01, eps=1e-10):
+    return alpha / (np.sqrt(np.sum(G * G, axis=0)) + eps)""",
+    "sum of g, not g squared": """
+def adagrad_effective_step(G, alpha=0.01, eps=1e-10):
+    return alpha / (np.sqrt(np.abs(np.cumsum(G, axis=0))) + eps)""",
+}
+
+RMSPROP_BUGS = {
+    "eps inside the root": """
+def rmsprop_step(w, g, state, alpha=0.001, rho=0.9, eps=1e-8):
+    r = rho * state["r"] + (1 - rho) * g * g
+    return w - alpha * g / np.sqrt(r + eps), {"r": r}""",
+    "rho and 1 - rho swapped": """
+def rmsprop_step(w, g, state, alpha=0.001, rho=0.9, eps=1e-8):
+    r = (1 - rho) * state["r"] + rho * g * g
+    return w - alpha * g / (np.sqrt(r) + eps), {"r": r}""",
+    "stale r": """
+def rmsprop_step(w, g, state, alpha=0.001, rho=0.9, eps=1e-8):
+    r = rho * state["r"] + (1 - rho) * g * g
+    return w - alpha * g / (np.sqrt(state["r"]) + eps), {"r": r}""",
+    "AdaGrad sum": """
+def rmsprop_step(w, g, state, alpha=0.001, rho=0.9, eps=1e-8):
+    r = state["r"] + g * g
+    return w - alpha * g / (np.sqrt(r) + eps), {"r": r}""",
+}
+
+_ADAM = """
+def adam_step(w, g, state, alpha=0.001, beta1=0.9, beta2=0.999, eps=1e-8):
+    t = {t_used}
+    m = beta1 * state["m"] + (1 - beta1) * g
+    s = beta2 * state["s"] + (1 - beta2) * g * g
+    m_hat = m / ({c1})
+    s_hat = s / ({c2})
+    w_new = w - alpha * m_hat / ({denominator})
+    return w_new, {{"m": m, "s": s, "t": {t_out}}}"""
+
+
+def adam_variant(t_used='state["t"] + 1', c1="1 - beta1**t", c2="1 - beta2**t",
+                 denominator="np.sqrt(s_hat) + eps", t_out="t"):
+    return _ADAM.format(t_used=t_used, c1=c1, c2=c2, denominator=denominator, t_out=t_out)
+
+
+ADAM_BUGS = {
+    "t not incremented before use": adam_variant(t_used='state["t"]', t_out="t + 1"),
+    "t used, never incremented": adam_variant(t_used='state["t"]', c1="1 - beta1**(t + 1)",
+                                              c2="1 - beta2**(t + 1)"),
+    "beta^(2^t)": adam_variant(c1="1 - beta1**(2**t)", c2="1 - beta2**(2**t)"),
+    "beta squared every step, beta^(2^(t-1))": adam_variant(c1="1 - beta1**(2**(t - 1))",
+                                                           c2="1 - beta2**(2**(t - 1))"),
+    "eps inside the root": adam_variant(denominator="np.sqrt(s_hat + eps)"),
+    "no bias correction": adam_variant(c1="1", c2="1"),
+    "only the first moment corrected": adam_variant(c2="1"),
+    "Keras epsilon-hat form": adam_variant(
+        c1="1", c2="1",
+        denominator="(np.sqrt(s) + eps) * (1 - beta1**t) / np.sqrt(1 - beta2**t)"),
+    "float t": adam_variant(t_out="float(t)"),
+}
+
+EXERCISES = {
+    "adagrad_step": ("teste_adagrad_step", ADAGRAD_BUGS),
+    "adagrad_effective_step": ("teste_adagrad_effective_step", EFFECTIVE_BUGS),
+    "rmsprop_step": ("teste_rmsprop_step", RMSPROP_BUGS),
+    "adam_step": ("teste_adam_step", ADAM_BUGS),
+}
+
+STUB = """
+def {name}(*args, **kwargs):
+    # YOUR CODE HERE
+    raise NotImplementedError()"""
+
+
+def restore(nb, answer_id):
+    nb.run(cell_by_grade_id(answer_id).source)
+
+
+def run_test_cell(nb, test_id):
+    """Run a test cell in the kernel; return None if it passes, else "ExceptionType: message"."""
+    source = cell_by_grade_id(test_id).source
+    nb.run("_cell_error = None\n"
+           "try:\n"
+           f"    exec(compile({source!r}, {test_id!r}, 'exec'), globals())\n"
+           "except BaseException as _e:\n"
+           "    _cell_error = type(_e).__name__ + ': ' + str(_e)\n"
+           "plt.close('all')")
+    return nb.eval("_cell_error")
+
+
+@pytest.mark.parametrize("answer_id", sorted(EXERCISES))
+def test_test_cell_passes_with_the_model_solution(nb, answer_id):
+    test_id, _ = EXERCISES[answer_id]
+    restore(nb, answer_id)
+    assert run_test_cell(nb, test_id) is None
+
+
+CASES = [(answer_id, bug) for answer_id, (_, bugs) in sorted(EXERCISES.items()) for bug in bugs]
+
+
+@pytest.mark.parametrize("answer_id, bug", CASES)
+def test_test_cell_catches_wrong_answer(nb, answer_id, bug):
+    test_id, bugs = EXERCISES[answer_id]
+    nb.run(bugs[bug])
+    try:
+        error = run_test_cell(nb, test_id)
+    finally:
+        restore(nb, answer_id)
+    # fails through an AssertionError of nnlib.checks (not a typo in the wrong answer above)
+    assert error is not None and error.startswith("AssertionError: "), error
+
+
+@pytest.mark.parametrize("answer_id", sorted(EXERCISES))
+def test_test_cell_fails_on_the_blank_stub(nb, answer_id):
+    test_id, _ = EXERCISES[answer_id]
+    nb.run(STUB.format(name=answer_id))
+    try:
+        error = run_test_cell(nb, test_id)
+    finally:
+        restore(nb, answer_id)
+    assert error is not None and error.startswith("NotImplementedError"), error
+
+
+def test_test_cell_rejects_look_alike_objects(nb):
+    nb.run("""
+class _AlwaysEqual(np.ndarray):
+    def __eq__(self, other):
+        return True
+
+def adam_step(w, g, state, alpha=0.001, beta1=0.9, beta2=0.999, eps=1e-8):
+    out = np.zeros_like(w).view(_AlwaysEqual)
+    return out, {"m": out, "s": out, "t": state["t"] + 1}""")
+    try:
+        error = run_test_cell(nb, "teste_adam_step")
+    finally:
+        restore(nb, "adam_step")
+    assert error is not None and "esperava np.ndarray" in error, error
+
+
+def test_calling_nnlib_is_reported(nb):
+    nb.run(ADAGRAD_BUGS["calls nnlib.optim"])
+    try:
+        error = run_test_cell(nb, "teste_adagrad_step")
+    finally:
+        restore(nb, "adagrad_step")
+    assert error is not None and "implementação pronta" in error, error

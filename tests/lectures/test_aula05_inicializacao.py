@@ -1,0 +1,333 @@
+"""Lecture 5 (weight initialization): run the source notebook once, then check its widget
+callback and its numerical claims from the kernel it ran in."""
+
+import os
+import sys
+import time
+
+import pytest
+
+TESTS = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
+if TESTS not in sys.path:
+    sys.path.insert(0, TESTS)
+
+from notebook_session import NotebookSession  # noqa: E402
+
+ROOT = os.path.dirname(TESTS)
+SOURCE = os.path.join(ROOT, "solutions", "aula05_inicializacao", "aula05_inicializacao.ipynb")
+
+
+@pytest.fixture(scope="module")
+def nb():
+    with NotebookSession(SOURCE, timeout=180) as session:
+        session.run("import numpy as np\nimport matplotlib.pyplot as plt\nfrom nnlib import init as _nninit")
+        yield session
+
+
+# ----------------------------------------------------------------------------- widget callback
+FIGURE_SUMMARY = """
+def _summary(fig):
+    axes = fig.axes
+    return {
+        "n_axes": len(axes),
+        "title": fig._suptitle.get_text() if fig._suptitle else "",
+        "std_lines": [np.asarray(l.get_ydata(), dtype=float).tolist() for l in axes[0].get_lines()],
+        "grad_line": np.asarray(axes[1].get_lines()[0].get_ydata(), dtype=float).tolist(),
+        "n_hist": len(axes[2].patches),
+        "ylabels": [ax.get_ylabel() for ax in axes],
+        "xlabels": [ax.get_xlabel() for ax in axes],
+    }
+"""
+
+
+def draw(nb, **kwargs):
+    args = ", ".join(f"{k}={v!r}" for k, v in kwargs.items())
+    nb.run(FIGURE_SUMMARY)
+    out = nb.eval(f"(lambda f: (_summary(f), plt.close(f))[0])(plot_layer_statistics({args}))")
+    return out
+
+
+def test_widget_callback_returns_figure_and_changes(nb):
+    base = draw(nb, depth=10, activation="relu", heuristic="he", distribution="normal", scale=1.0)
+    other = draw(nb, depth=20, activation="relu", heuristic="glorot", distribution="uniform", scale=1.0)
+    assert nb.eval("type(plot_layer_statistics()).__name__") == "Figure"
+    nb.run("plt.close('all')")
+    assert base["n_axes"] == other["n_axes"] == 3
+    # one point per layer, so the depth slider changes the curves' length
+    assert all(len(line) == 10 for line in base["std_lines"])
+    assert all(len(line) == 20 for line in other["std_lines"])
+    assert len(base["grad_line"]) == 10 and len(other["grad_line"]) == 20
+    # the title names the choices (Portuguese labels)
+    assert "relu" in base["title"] and "he" in base["title"] and "normal" in base["title"]
+    assert "glorot" in other["title"] and "uniforme" in other["title"] and "20 camadas" in other["title"]
+    assert "camada l" in base["xlabels"][0]
+    # He keeps the ReLU signal; Glorot halves its variance per layer: the redraw shows it
+    he_a = base["std_lines"][1]
+    glorot_a = other["std_lines"][1]
+    assert 0.3 < he_a[-1] / he_a[0] < 3
+    assert glorot_a[-1] / glorot_a[0] < 1e-2
+    # three histograms (first, middle, last layer)
+    assert base["n_hist"] == other["n_hist"] == 3
+
+
+def test_widget_scale_and_activation_change_the_statistics(nb):
+    small = draw(nb, depth=12, activation="tanh", heuristic="glorot", distribution="normal", scale=0.5)
+    large = draw(nb, depth=12, activation="tanh", heuristic="glorot", distribution="normal", scale=3.0)
+    selu = draw(nb, depth=12, activation="selu", heuristic="lecun", distribution="uniform", scale=1.0)
+    assert "0,5" in small["title"] and "3" in large["title"]
+    # small weights: activations collapse; large weights: tanh saturates near ±1
+    assert small["std_lines"][1][-1] < 1e-2
+    assert large["std_lines"][1][-1] > 0.7
+    # exploding gradient toward the input with large tanh weights
+    assert large["grad_line"][0] / large["grad_line"][-1] > 20
+    # SELU + LeCun: the std of a stays near 1
+    assert all(0.8 < s < 1.25 for s in selu["std_lines"][1])
+    assert small["std_lines"] != large["std_lines"] != selu["std_lines"]
+
+
+def test_widget_handles_extreme_choices(nb):
+    # overflow must not crash the widget (linear + He x 3 over 30 layers explodes)
+    out = draw(nb, depth=30, activation="linear", heuristic="he", distribution="normal", scale=3.0)
+    assert out["n_axes"] == 3 and len(out["std_lines"][0]) == 30
+    out = draw(nb, depth=2, activation="logistic", heuristic="lecun", distribution="uniform", scale=0.25)
+    assert len(out["grad_line"]) == 2
+
+
+def test_widget_callback_is_cheap(nb):
+    # CPU time of the kernel process, so that other jobs on the shared 2-core machine do
+    # not make the test flaky; the target is a median of 150 ms per call
+    nb.run("""
+import time as _time
+_cpu = []
+for _d, _a in [(10, 'tanh'), (20, 'relu'), (30, 'selu'), (10, 'logistic'), (15, 'linear')]:
+    _c0 = _time.process_time()
+    plt.close(plot_layer_statistics(depth=_d, activation=_a))
+    _cpu.append(_time.process_time() - _c0)
+""")
+    cpu = sorted(nb.eval("_cpu"))
+    assert cpu[len(cpu) // 2] < 0.15, cpu
+
+
+# ----------------------------------------------------------------------------- the notebook's claims
+def test_local_search_depends_on_start(nb):
+    final = nb.eval("final_J.tolist()")
+    assert len(final) == 8
+    assert max(final) / min(final) > 2.0
+
+
+def test_zero_weights_do_not_learn(nb):
+    J = nb.eval("hist_zero.J")
+    assert abs(J[0] - 0.6931471805599453) < 1e-12 and abs(J[-1] - J[0]) < 1e-12
+    assert nb.eval("float(np.abs(net_zero.w).max())") < 1e-12
+
+
+def test_constant_weights_stay_symmetric(nb):
+    # W1 columns of the net trained from constant weights are identical; Glorot's are not
+    assert nb.eval("float(np.ptp(net_c05.params[0], axis=1).max())") < 1e-10
+    assert nb.eval("float(np.ptp(net_c05.params[2]))") < 1e-10
+    assert nb.eval("float(np.abs(net_c05.w - 0.5).max())") > 0.1   # it did train
+    assert nb.eval("float(np.ptp(net_glorot.params[0], axis=1).max())") > 0.5
+    assert nb.eval("hist_glorot.accuracy[-1]") > nb.eval("hist_c05.accuracy[-1]") + 0.05
+
+
+def test_exercise1_solution(nb):
+    assert nb.eval("max(diff_const)") < 1e-10
+    assert nb.eval("min(diff_rand)") > 0.05
+    # independent check of max_unit_difference on a non-square matrix (axis matters)
+    nb.run("_W = np.random.default_rng(3).normal(size=(4, 9))")
+    got = nb.eval("max_unit_difference(_W)")
+    ref = nb.eval("float(max(abs(_W[i, j] - _W[i, k]) for i in range(4) for j in range(9) for k in range(9)))")
+    assert got == pytest.approx(ref, rel=1e-12)
+    assert nb.eval("max_unit_difference(_W.T)") != pytest.approx(ref, rel=1e-3)
+
+
+def test_variance_formula_demo(nb):
+    # Var(z) = m Var(w) Var(x) = 400 * (1/400) * 4 for zero-mean inputs, within sampling error
+    assert nb.eval("float(z.var())") == pytest.approx(4.0, rel=0.03)
+    # logistic inputs: the formula needs E[x^2], not Var(x)
+    with_ex2 = nb.eval("float(z_pos.var() / (m * W.var() * np.mean(x_pos ** 2)))")
+    with_var = nb.eval("float(z_pos.var() / (m * W.var() * x_pos.var()))")
+    assert with_ex2 == pytest.approx(1.0, rel=0.1)
+    assert with_var > 4
+
+
+def test_exercise2_solution_matches_nnlib(nb):
+    """The source's init_limits / init_weights agree with nnlib.init (an independent implementation)."""
+    for m, n in [(400, 300), (300, 400)]:
+        for h in ["glorot", "he", "lecun"]:
+            r, s2 = nb.eval(f"list(init_limits({m}, {n}, {h!r}))")
+            sigma = nb.eval(f"_nninit.std({h!r}, {m}, {n})")
+            assert s2 == pytest.approx(sigma ** 2, rel=1e-12)
+            assert r == pytest.approx(nb.eval(f"_nninit.limit({h!r}, {m}, {n})"), rel=1e-12)
+            for d in ["uniform", "normal"]:
+                var_ratio = nb.eval(
+                    f"float(init_weights({m}, {n}, {h!r}, {d!r}, np.random.default_rng(4)).var()"
+                    f" / _nninit.get('{h}_{d}')({m}, {n}, np.random.default_rng(5)).var())")
+                assert var_ratio == pytest.approx(1.0, abs=0.04)
+
+
+def test_deep_network_statistics_claims(nb):
+    def ratio(act, heur, key="a_std", scale=1.0):
+        return nb.eval(f"(lambda s: float(s[{key!r}][-1] / s[{key!r}][0]))"
+                       f"(layer_statistics(20, {act!r}, {heur!r}, scale={scale}))")
+
+    assert ratio("relu", "glorot") < 1e-2            # vanishes with Glorot
+    assert 0.3 < ratio("relu", "he") < 3             # stable with He
+    assert 0.8 < ratio("selu", "lecun") < 1.25       # SELU fixed point
+    assert ratio("selu", "he") > 3                   # grows with He
+    assert ratio("linear", "he", key="z_std") > 100  # doubles each layer
+    assert 0.5 < ratio("linear", "glorot", key="z_std") < 2
+    # gradients: logistic vanishes toward the input; tanh x 3 explodes toward the input
+    assert ratio("logistic", "glorot", key="grad_norm") > 1e8
+    assert ratio("tanh", "glorot", key="grad_norm", scale=3.0) < 1 / 100
+    assert nb.eval("float(layer_statistics(20, 'logistic', 'glorot')['grad_norm'][0])") < 1e-12
+
+
+def test_training_curves_claims(nb):
+    res = nb.eval("{f'{a}-{h}-{s}': [hist.J[-1], hist.diverged is not None, hist.accuracy[-1]]"
+                  " for (a, h, s), hist in histories.items()}")
+    assert res["relu-he-1.0"][2] > 0.9 and res["tanh-glorot-1.0"][2] > 0.9
+    assert res["relu-he-2.0"][1]                                     # diverged
+    for stuck in ("tanh-glorot-0.3", "logistic-glorot-1.0"):
+        assert abs(res[stuck][0] - 2.302585) < 0.05                  # J ≈ ln 10
+    assert res["relu-glorot-1.0"][0] > res["relu-he-1.0"][0]         # slower start
+
+
+def test_exercise3_solution_follows_table(nb):
+    assert nb.eval("best_init") == {"linear": "glorot", "tanh": "glorot", "logistic": "glorot",
+                                    "relu": "he", "selu": "lecun"}
+
+
+def test_grading_mode_skips_widget_and_slow_demos():
+    """Under NBGRADER_EXECUTION the notebook still runs, without the widget and the slow demos."""
+    t0 = time.perf_counter()
+    with NotebookSession(SOURCE, timeout=180, env={"NBGRADER_EXECUTION": "autograde"}) as s:
+        assert s.eval("CORRIGINDO") is True
+        assert s.eval("'histories' in globals()") is False
+        assert s.eval("'controls' in globals()") is False
+        assert s.eval("max(diff_const)") < 1e-10
+    assert time.perf_counter() - t0 < 60
+
+
+# ----------------------------------------------------------------------------- the graded tests can fail
+def _cells():
+    import nbformat
+
+    return nbformat.read(SOURCE, as_version=4).cells
+
+
+def _cell(grade_id):
+    return next(c.source for c in _cells() if c.metadata.get("nbgrader", {}).get("grade_id") == grade_id)
+
+
+def _passes(nb, grade_id):
+    try:
+        nb.run(_cell(grade_id))
+    except AssertionError:
+        return False
+    return True
+
+
+MUTANTS = {
+    "teste_simetria": {
+        "columns along the wrong axis": "def max_unit_difference(W):\n"
+                                        "    return float(np.max(W.max(axis=0) - W.min(axis=0)))",
+        "only neighbouring columns": "def max_unit_difference(W):\n"
+                                     "    return float(np.abs(np.diff(W, axis=1)).max())",
+        "experiment on a random net": "diff_const = [max_unit_difference(net_rand.params[0]),"
+                                      " max_unit_difference(net_rand.params[2])]",
+        "untrained constant net": "net_const = network.MLP([2, 8, 8, 1], 'tanh', rng=np.random.default_rng(3))\n"
+                                  "net_const.w[:] = 0.3",
+    },
+    "teste_init_limits": {
+        "He with 1/m": "_good = init_limits\n"
+                       "def init_limits(m, n, h):\n"
+                       "    return _good(m, n, 'lecun') if h == 'he' else _good(m, n, h)",
+        "sigma used as r": "_good = init_limits\n"
+                           "def init_limits(m, n, h):\n"
+                           "    r, s2 = _good(m, n, h)\n"
+                           "    return (s2 ** 0.5, s2)",
+        "swapped fans": "_good = init_limits\n"
+                        "def init_limits(m, n, h):\n"
+                        "    return _good(n, m, h)",
+        "no ValueError": "_good = init_limits\n"
+                         "def init_limits(m, n, h):\n"
+                         "    return _good(m, n, h if h in ('glorot', 'he', 'lecun') else 'glorot')",
+    },
+    "teste_init_weights": {
+        "swapped fans": "def init_weights(fan_in, fan_out, h, d, rng):\n"
+                        "    r, s2 = init_limits(fan_out, fan_in, h)\n"
+                        "    return rng.uniform(-r, r, (fan_in, fan_out)) if d == 'uniform' else "
+                        "rng.normal(0.0, s2 ** 0.5, (fan_in, fan_out))",
+        "variance passed as std": "def init_weights(fan_in, fan_out, h, d, rng):\n"
+                                  "    r, s2 = init_limits(fan_in, fan_out, h)\n"
+                                  "    return rng.uniform(-r, r, (fan_in, fan_out)) if d == 'uniform' else "
+                                  "rng.normal(0.0, s2, (fan_in, fan_out))",
+        "std used as uniform limit": "def init_weights(fan_in, fan_out, h, d, rng):\n"
+                                     "    r, s2 = init_limits(fan_in, fan_out, h)\n"
+                                     "    return rng.uniform(-s2 ** 0.5, s2 ** 0.5, (fan_in, fan_out)) if d == 'uniform' else "
+                                     "rng.normal(0.0, s2 ** 0.5, (fan_in, fan_out))",
+        "calls nnlib.init": "def init_weights(fan_in, fan_out, h, d, rng):\n"
+                            "    return init.get(h + '_' + d)(fan_in, fan_out, rng)",
+        "global random state": "def init_weights(fan_in, fan_out, h, d, rng):\n"
+                               "    r, s2 = init_limits(fan_in, fan_out, h)\n"
+                               "    return np.random.uniform(-r, r, (fan_in, fan_out)) if d == 'uniform' else "
+                               "np.random.normal(0.0, s2 ** 0.5, (fan_in, fan_out))",
+        "Keras truncated normal": "def init_weights(fan_in, fan_out, h, d, rng):\n"
+                                  "    r, s2 = init_limits(fan_in, fan_out, h)\n"
+                                  "    if d == 'uniform':\n"
+                                  "        return rng.uniform(-r, r, (fan_in, fan_out))\n"
+                                  "    s = s2 ** 0.5 / 0.87962566103423978\n"
+                                  "    W = rng.normal(0.0, s, (fan_in, fan_out))\n"
+                                  "    bad = np.abs(W) > 2 * s\n"
+                                  "    while bad.any():\n"
+                                  "        W[bad] = rng.normal(0.0, s, bad.sum())\n"
+                                  "        bad = np.abs(W) > 2 * s\n"
+                                  "    return W",
+        "float32": "def init_weights(fan_in, fan_out, h, d, rng):\n"
+                   "    r, s2 = init_limits(fan_in, fan_out, h)\n"
+                   "    W = rng.uniform(-r, r, (fan_in, fan_out)) if d == 'uniform' else "
+                   "rng.normal(0.0, s2 ** 0.5, (fan_in, fan_out))\n"
+                   "    return W.astype(np.float32)",
+        "uniform for both": "def init_weights(fan_in, fan_out, h, d, rng):\n"
+                            "    r, s2 = init_limits(fan_in, fan_out, h)\n"
+                            "    return rng.uniform(-r, r, (fan_in, fan_out))",
+    },
+    "teste_melhor_inicializacao": {
+        "ReLU with Glorot": "best_init = dict(best_init, relu='glorot')",
+        "SELU with He": "best_init = dict(best_init, selu='he')",
+        "SELU with Glorot (same variance on square layers)": "best_init = dict(best_init, selu='glorot')",
+        "tanh with He": "best_init = dict(best_init, tanh='he')",
+        "missing key": "best_init = {k: v for k, v in best_init.items() if k != 'logistic'}",
+    },
+}
+ANSWER_OF = {"teste_simetria": "simetria", "teste_init_limits": "inicializacoes",
+             "teste_init_weights": "inicializacoes", "teste_melhor_inicializacao": "melhor_inicializacao"}
+
+
+@pytest.mark.parametrize("grade_id", sorted(MUTANTS))
+def test_graded_cells_pass_the_solution_and_fail_mutants(nb, grade_id):
+    answer = _cell(ANSWER_OF[grade_id])
+    nb.run(answer)
+    assert _passes(nb, grade_id), f"{grade_id} fails the model solution"
+    for name, code in MUTANTS[grade_id].items():
+        nb.run(answer)          # start each mutant from the model solution
+        nb.run(code)
+        assert not _passes(nb, grade_id), f"{grade_id} accepts a wrong answer: {name}"
+    nb.run(answer)
+    assert _passes(nb, grade_id)
+
+
+def test_student_version_answer_cells_are_valid_python():
+    """Each blank answer cell of the release parses and ends in `raise NotImplementedError()`."""
+    import ast
+
+    import nbformat
+
+    path = os.path.join(ROOT, "lectures", "aula05_inicializacao", "aula05_inicializacao.ipynb")
+    cells = nbformat.read(path, as_version=4).cells
+    answers = [c for c in cells if c.cell_type == "code" and c.metadata.get("nbgrader", {}).get("solution")]
+    assert len(answers) == 3
+    for c in answers:
+        ast.parse(c.source)
+        assert "raise NotImplementedError()" in c.source

@@ -1,0 +1,277 @@
+"""Aula 6 (funções de custo e além do numpy): widget callback, the notebook's claims, test
+cells that reject wrong answers, and the paths without PyTorch/skorch/Keras and while grading.
+
+The source notebook is executed once per kernel session (module-scoped fixtures); the widget
+callback and the exercise test cells are then called directly in that kernel.
+"""
+
+import importlib.util
+import os
+import sys
+
+import nbformat
+import pytest
+
+TESTS = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
+sys.path.insert(0, TESTS)
+from notebook_session import NotebookSession  # noqa: E402
+
+ROOT = os.path.dirname(TESTS)
+NB_ID = "aula06_custo_frameworks"
+SOURCE = os.path.join(ROOT, "solutions", NB_ID, NB_ID + ".ipynb")
+HAS_TORCH = importlib.util.find_spec("torch") is not None
+HAS_SKORCH = HAS_TORCH and importlib.util.find_spec("skorch") is not None
+HAS_KERAS = HAS_TORCH and importlib.util.find_spec("keras") is not None
+
+# Summary of a matplotlib figure, defined in the notebook's kernel for the tests.
+SUMMARY = r'''
+def _summary(fig):
+    axes = []
+    for ax in fig.axes:
+        axes.append({"title": ax.get_title(), "visible": ax.axison,
+                     "lines": [[float(v) for v in line.get_ydata()] for line in ax.lines],
+                     "texts": [t.get_text() for t in ax.texts]})
+    return {"suptitle": fig._suptitle.get_text() if fig._suptitle else "", "axes": axes}
+'''
+
+
+def cell_source(grade_id):
+    nb = nbformat.read(SOURCE, as_version=4)
+    for cell in nb.cells:
+        if cell.metadata.get("nbgrader", {}).get("grade_id") == grade_id:
+            return cell.source
+    raise KeyError(grade_id)
+
+
+@pytest.fixture(scope="module")
+def nb():
+    with NotebookSession(SOURCE, timeout=600) as session:
+        session.run(SUMMARY)
+        yield session
+
+
+def summary(nb, framework, optimizer):
+    return nb.eval(f"_summary(plot_framework_curves({framework!r}, {optimizer!r}))")
+
+
+def max_diff(fig_summary):
+    ours, theirs = fig_summary["axes"][0]["lines"][:2]
+    return max(abs(a - b) for a, b in zip(ours, theirs))
+
+
+# ------------------------------------------------------------------ widget callback
+def test_widget_callback_redraws(nb):
+    momentum = summary(nb, "scikit-learn", "Momentum")
+    adam = summary(nb, "scikit-learn", "Adam")
+    adagrad = summary(nb, "scikit-learn", "AdaGrad")
+    # two panels; the library's curve overlays nnlib's
+    assert len(momentum["axes"]) == 2 and len(momentum["axes"][0]["lines"]) == 2
+    assert momentum["axes"][0]["lines"] != adam["axes"][0]["lines"]
+    assert momentum["suptitle"] != adam["suptitle"] and "Adam" in adam["suptitle"]
+    assert max_diff(momentum) < 1e-12 < max_diff(adam)
+    # what scikit-learn lacks: nnlib's curve alone, the reason in the right panel
+    assert len(adagrad["axes"][0]["lines"]) == 1 and not adagrad["axes"][1]["visible"]
+    assert any("não tem AdaGrad" in t for t in adagrad["axes"][1]["texts"])
+    if HAS_TORCH:
+        rms = summary(nb, "PyTorch", "RMSProp")
+        assert max_diff(rms) < 1e-12 and rms["suptitle"] != momentum["suptitle"]
+    if HAS_KERAS:
+        keras_adagrad = summary(nb, "Keras", "AdaGrad")
+        assert "dentro da raiz" in keras_adagrad["suptitle"]
+        assert max_diff(keras_adagrad) > 1e-6
+
+
+def test_widget_callback_is_cheap(nb):
+    seconds = nb.eval(
+        "(lambda t: [t(lambda: plot_framework_curves(f, o)) for f in FRAMEWORKS "
+        "for o in ('Momentum', 'Adam')])("
+        "lambda call: (lambda s: (call(), time.perf_counter() - s)[1])(time.perf_counter()))")
+    seconds.sort()
+    assert seconds[len(seconds) // 2] < 0.5, seconds  # 150 ms on an idle machine
+
+
+# ------------------------------------------------------------------ the notebook's claims
+def test_mse_saturates_cross_entropy_does_not(nb):
+    assert nb.eval("abs(float(grad_mse[0]))") < 1e-3   # z = -8, d = 1: confidently wrong
+    assert nb.eval("abs(float(grad_ce[0]))") > 0.99
+    a = nb.eval("a_by_epoch")
+    assert a["MSE"][10] < 0.05 and a["entropia cruzada"][10] > 0.9
+
+
+def test_focal_loss_experiment_claims(nb):
+    res = nb.eval("{k: list(v) for k, v in FOCAL_RESULTS.items()}")
+    bce, f25 = res["entropia cruzada (BCE)"], res["focal γ=2, α=0,25"]
+    f75, weighted = res["focal γ=2, α=0,75"], res["BCE ponderada (γ=0, α=0,75)"]
+    assert f75[0] > bce[0] + 0.1          # recall of the minority class goes up
+    assert f75[1] < bce[1]                # ... and precision goes down
+    assert f25[0] < bce[0]                # the paper's α = 0.25 lowers recall here
+    assert abs(weighted[0] - f75[0]) < 0.1  # α does most of the work
+    assert nb.eval("gradcheck.check_network(net_check, X_tr[:8], y_tr[:8], focal)") < 1e-7
+
+
+def test_libraries_match_nnlib_where_the_rules_agree(nb):
+    diffs = nb.eval("{f'{f}|{o}': (None if isinstance(c, str) else "
+                    "max(abs(a - b) for a, b in zip(c, CURVES[('nnlib', o)]))) "
+                    "for (f, o), c in CURVES.items() if f != 'nnlib'}")
+    for name in ("SGD", "Momentum", "Nesterov"):
+        assert diffs[f"scikit-learn|{name}"] < 1e-12
+    assert 1e-12 < diffs["scikit-learn|Adam"] < 1e-2  # epsilon hat
+    assert diffs["scikit-learn|AdaGrad"] is None and diffs["scikit-learn|RMSProp"] is None
+    if HAS_TORCH:
+        for name in ("SGD", "Momentum", "Nesterov", "AdaGrad", "RMSProp", "Adam"):
+            assert diffs[f"PyTorch|{name}"] < 1e-12
+        # PyTorch's momentum under a decaying α differs, as the notebook says
+        assert nb.eval("max(abs(a - b) for a, b in zip(curve_decay, curve_decay_t))") > 1e-3
+    if HAS_SKORCH:
+        for name in ("SGD", "Momentum", "Nesterov", "AdaGrad", "RMSProp", "Adam"):
+            assert diffs[f"skorch|{name}"] < 1e-12
+    if HAS_KERAS:
+        for name in ("SGD", "Momentum", "Nesterov"):
+            assert 0 < diffs[f"Keras|{name}"] < 1e-6  # α and μ stored as float32
+        for name in ("AdaGrad", "RMSProp"):
+            assert diffs[f"Keras|{name}"] > 1e-6  # ε inside the square root
+
+
+def test_speed_measured_for_each_available_library(nb):
+    names = nb.eval("sorted(SECONDS_PER_EPOCH)")
+    expected = {"nnlib", "scikit-learn"} | ({"PyTorch"} if HAS_TORCH else set()) \
+        | ({"skorch"} if HAS_SKORCH else set()) | ({"Keras"} if HAS_KERAS else set())
+    assert set(names) == expected
+    assert all(s > 0 for s in nb.eval("list(SECONDS_PER_EPOCH.values())"))
+
+
+# ------------------------------------------------------------------ exercises
+def test_solutions_agree_with_nnlib(nb):
+    err = nb.eval(
+        "(lambda r: max(max(abs(focal_loss(z, y, g, a) - losses.focal_loss(z, y, g, a)), "
+        "float(np.max(np.abs(focal_loss_grad(z, y, g, a) - losses.focal_loss_grad(z, y, g, a))))) "
+        "for z, y in [(r.normal(0, 5, 20), r.integers(0, 2, 20)) for _ in range(5)] "
+        "for g in (0.0, 0.5, 2.0) for a in (0.1, 0.5, 0.9)))(np.random.default_rng(3))")
+    assert err < 1e-12
+    assert nb.eval("sklearn_config(optim.Adam(alpha=0.002), 64, 'relu', (5, 4))") == {
+        "hidden_layer_sizes": [5, 4], "activation": "relu", "solver": "adam",
+        "learning_rate_init": 0.002, "beta_1": 0.9, "beta_2": 0.999, "epsilon": 1e-08,
+        "batch_size": 64, "alpha": 0.0}
+
+
+# Wrong answers, built on renamed copies of the solutions (_right_fl, _right_grad, _right),
+# which do not call nnlib's implementation.
+WRONG = {
+    "teste_focal_loss": {
+        "sum instead of mean": "def focal_loss(z, y, gamma, alpha):\n"
+        "    return _right_fl(z, y, gamma, alpha) * z.size",
+        "α_t swapped": "def focal_loss(z, y, gamma, alpha):\n"
+        "    return _right_fl(z, y, gamma, 1.0 - alpha)",
+        "γ ignored": "def focal_loss(z, y, gamma, alpha):\n"
+        "    return _right_fl(z, y, 0.0, alpha)",
+        "unstable log(1 - p)": "def focal_loss(z, y, gamma, alpha):\n"
+        "    p = 1 / (1 + np.exp(-z)); pt = np.where(y == 1, p, 1 - p)\n"
+        "    with np.errstate(all='ignore'):\n"
+        "        return float(np.mean(-np.where(y == 1, alpha, 1 - alpha) * (1 - pt) ** gamma * np.log(pt)))",
+        "calls nnlib": "def focal_loss(z, y, gamma, alpha):\n"
+        "    return losses.focal_loss(z, y, gamma, alpha)",
+        "blank": "def focal_loss(z, y, gamma, alpha):\n    raise NotImplementedError()",
+    },
+    "teste_focal_loss_grad": {
+        "missing 1/N": "def focal_loss_grad(z, y, gamma, alpha):\n"
+        "    return _right_grad(z, y, gamma, alpha) * z.size",
+        "wrong sign": "def focal_loss_grad(z, y, gamma, alpha):\n"
+        "    return -_right_grad(z, y, gamma, alpha)",
+        "α_t swapped": "def focal_loss_grad(z, y, gamma, alpha):\n"
+        "    return _right_grad(z, y, gamma, 1.0 - alpha)",
+        "unsimplified (nan at p_t = 1)": "def focal_loss_grad(z, y, gamma, alpha):\n"
+        "    s = 2.0 * y - 1.0; pt = 1 / (1 + np.exp(-s * z)); at = np.where(y == 1, alpha, 1 - alpha)\n"
+        "    with np.errstate(all='ignore'):\n"
+        "        d = at * (gamma * (1 - pt) ** (gamma - 1) * np.log(pt) - (1 - pt) ** gamma / pt)\n"
+        "    return d * s * pt * (1 - pt) / z.size",
+        "calls nnlib": "def focal_loss_grad(z, y, gamma, alpha):\n"
+        "    return losses.focal_loss_grad(z, y, gamma, alpha)",
+        "blank": "def focal_loss_grad(z, y, gamma, alpha):\n    raise NotImplementedError()",
+    },
+    "teste_sklearn_config": {
+        "sklearn's default nesterovs_momentum": "def sklearn_config(o, m, act, hidden):\n"
+        "    c = _right(o, m, act, hidden)\n"
+        "    if 'nesterovs_momentum' in c: c['nesterovs_momentum'] = True\n    return c",
+        "sklearn's default alpha (L2)": "def sklearn_config(o, m, act, hidden):\n"
+        "    return {**_right(o, m, act, hidden), 'alpha': 1e-4}",
+        "isinstance: Nesterov taken for Momentum": "def sklearn_config(o, m, act, hidden):\n"
+        "    c = _right(o, m, act, hidden)\n"
+        "    if isinstance(o, optim.Momentum): c['nesterovs_momentum'] = False\n    return c",
+        "Adam without epsilon": "def sklearn_config(o, m, act, hidden):\n"
+        "    c = _right(o, m, act, hidden); c.pop('epsilon', None)\n    return c",
+        "no ValueError for AdaGrad": "def sklearn_config(o, m, act, hidden):\n"
+        "    if type(o) is optim.AdaGrad:\n        o = optim.SGD(alpha=o.alpha)\n"
+        "    return _right(o, m, act, hidden)",
+        "'linear' passed through": "def sklearn_config(o, m, act, hidden):\n"
+        "    c = _right(o, m, 'tanh' if act == 'linear' else act, hidden)\n"
+        "    if act == 'linear': c['activation'] = 'linear'\n    return c",
+        "hidden sizes as a list": "def sklearn_config(o, m, act, hidden):\n"
+        "    return {**_right(o, m, act, hidden), 'hidden_layer_sizes': list(hidden)}",
+        "blank": "def sklearn_config(o, m, act, hidden):\n    raise NotImplementedError()",
+    },
+}
+ANSWER_OF = {"teste_focal_loss": "focal_loss", "teste_focal_loss_grad": "focal_loss_grad",
+             "teste_sklearn_config": "sklearn_config"}
+RENAMED = {"focal_loss": ("def focal_loss(", "def _right_fl("),
+           "focal_loss_grad": ("def focal_loss_grad(", "def _right_grad("),
+           "sklearn_config": ("def sklearn_config(", "def _right(")}
+
+
+@pytest.mark.parametrize("grade_id,bug", [(g, b) for g in WRONG for b in WRONG[g]])
+def test_test_cells_reject_wrong_answers(nb, grade_id, bug):
+    for name, (old, new) in RENAMED.items():
+        nb.run(cell_source(name).replace(old, new, 1))
+    answer = cell_source(ANSWER_OF[grade_id])
+    test_cell = cell_source(grade_id)
+    nb.run(answer)
+    nb.run(test_cell)  # the solution passes
+    try:
+        nb.run(WRONG[grade_id][bug])
+        with pytest.raises(AssertionError):
+            nb.run(test_cell)
+    finally:
+        nb.run(answer)
+
+
+# ------------------------------------------------------------------ without the torch extra
+@pytest.fixture(scope="module")
+def nb_without_torch(tmp_path_factory):
+    fake = tmp_path_factory.mktemp("no_torch")
+    for name in ("torch", "skorch", "keras"):
+        (fake / name).mkdir()
+        (fake / name / "__init__.py").write_text(
+            f"raise ModuleNotFoundError(\"No module named '{name}' (simulated)\", name={name!r})\n")
+    path = os.pathsep.join(p for p in (str(fake), os.environ.get("PYTHONPATH")) if p)
+    with NotebookSession(SOURCE, timeout=600, env={"PYTHONPATH": path}) as session:
+        session.run(SUMMARY)
+        yield session
+
+
+def test_runs_clean_without_torch_skorch_keras(nb_without_torch):
+    nb = nb_without_torch
+    assert nb.eval("[torch is None, skorch is None, keras is None]") == [True, True, True]
+    text = "\n".join(o.get("text", "") for c in nb.nb.cells if c.cell_type == "code"
+                     for o in c.outputs)
+    assert 'pip install -e ".[torch]"' in text
+    for name in ("PyTorch", "skorch", "Keras"):
+        assert f"{name} não está instalado" in text
+    errors = [o for c in nb.nb.cells if c.cell_type == "code" for o in c.outputs
+              if o.output_type == "error"]
+    assert errors == []
+    # the exercises are graded without the extra: every test cell passes
+    for grade_id in ANSWER_OF:
+        nb.run(cell_source(grade_id))
+    # the widget still works: scikit-learn curves, and a message for the missing libraries
+    assert max_diff(summary(nb, "scikit-learn", "Nesterov")) < 1e-12
+    missing = summary(nb, "PyTorch", "Adam")
+    assert len(missing["axes"][0]["lines"]) == 1
+    assert any("não está instalado" in t for t in missing["axes"][1]["texts"])
+    assert nb.eval("sorted(SECONDS_PER_EPOCH)") == ["nnlib", "scikit-learn"]
+
+
+def test_grading_path_skips_slow_demos():
+    with NotebookSession(SOURCE, timeout=600, env={"NBGRADER_EXECUTION": "autograde"}) as nb:
+        assert nb.eval("[CORRIGINDO, torch is None, CURVES == {}, SECONDS_PER_EPOCH == {}]") == [
+            True, True, True, True]
+        for grade_id in ANSWER_OF:
+            nb.run(cell_source(grade_id))
