@@ -20,9 +20,10 @@ c.CourseDirectory.ignore = [".ipynb_checkpoints", "*.pyc", "__pycache__", "feedb
 # per-cell wall-clock limit while grading (seconds)
 c.Execute.timeout = 30
 
-# feedback must not show hidden tests
+# feedback must not show hidden tests: neither in the source nor quoted by a traceback
 c.GenerateFeedback.preprocessors = [
     "nbgrader.preprocessors.GetGrades",
     "nbconvert.preprocessors.CSSHTMLHeaderPreprocessor",
+    "course.feedback.ScrubHiddenTestOutputs",
     "nbgrader.preprocessors.ClearHiddenTests",
 ]

@@ -91,34 +91,60 @@ def scratch_base():
     return base
 
 
-def kill_grader_processes(uid=None, rounds=100):
+def _live_pids(uid):
+    """Pids of processes (not zombies) whose real uid is ``uid``, read from /proc."""
+    pids = []
+    for d in os.listdir("/proc"):
+        if not d.isdigit():
+            continue
+        try:
+            with open(f"/proc/{d}/status", encoding="ascii", errors="replace") as fh:
+                state = uid_line = None
+                for line in fh:
+                    if line.startswith("State:"):
+                        state = line.split()[1]
+                    elif line.startswith("Uid:"):
+                        uid_line = line.split()
+                        break
+        except OSError:
+            continue
+        if uid_line and int(uid_line[1]) == uid and state not in ("Z", "X"):
+            pids.append(int(d))
+    return pids
+
+
+def kill_grader_processes(uid=None, rounds=200):
     """Kill every process running under ``uid`` (only possible as root; no-op otherwise).
 
-    A child switches to ``uid`` and calls ``kill(-1, SIGKILL)`` until no process is left,
-    so processes of any other user are never touched.
+    A child switches to ``uid`` and calls ``kill(-1, SIGKILL)``, which reaches only that
+    uid's processes (so no other user's process is touched and no recycled pid is hit);
+    repeated until /proc shows none left twice in a row (a fork in flight can add one).
+    Linux's ``kill(-1)`` reports success whenever any other process exists, so its return
+    value cannot be the stop condition.
     """
     if os.geteuid() != 0:
         return
     uid = current_uid() if uid is None else uid
-    pid = os.fork()
-    if pid == 0:  # pragma: no cover - runs in the forked child
-        try:
-            os.setgroups([])
-            os.setgid(uid)
-            os.setuid(uid)
-            quiet = 0  # a fork in flight can add a process after a sweep: need 3 empty rounds
-            for _ in range(rounds):
-                try:
-                    os.kill(-1, signal.SIGKILL)
-                    quiet = 0
-                except ProcessLookupError:
-                    quiet += 1
-                    if quiet == 3:
-                        break
-                time.sleep(0.05)
-        finally:
-            os._exit(0)
-    os.waitpid(pid, 0)
+    empty = 0
+    for _ in range(rounds):
+        if not _live_pids(uid):
+            empty += 1
+            if empty == 2:
+                return
+            time.sleep(0.01)
+            continue
+        empty = 0
+        pid = os.fork()
+        if pid == 0:  # pragma: no cover - runs in the forked child
+            try:
+                os.setgroups([])
+                os.setgid(uid)
+                os.setuid(uid)
+                os.kill(-1, signal.SIGKILL)
+            finally:
+                os._exit(0)
+        os.waitpid(pid, 0)
+        time.sleep(0.02)
 
 
 def _set_limits():

@@ -30,7 +30,7 @@ def _summary(fig):
     axes = fig.axes
     return {
         "n_axes": len(axes),
-        "title": fig._suptitle.get_text() if fig._suptitle else "",
+        "title": fig.get_suptitle(),
         "std_lines": [np.asarray(l.get_ydata(), dtype=float).tolist() for l in axes[0].get_lines()],
         "grad_line": np.asarray(axes[1].get_lines()[0].get_ydata(), dtype=float).tolist(),
         "n_hist": len(axes[2].patches),

@@ -95,6 +95,10 @@ def test_every_test_cell_has_hidden_tests(notebook):
     for c in tests:
         assert "### BEGIN HIDDEN TESTS" in c.source and "### END HIDDEN TESTS" in c.source
         assert "checks.check_not_calling" in c.source, nbgrader_meta(c)["grade_id"]
+        # a failing visible check shows 3 lines after it in the traceback (IPython context):
+        # those must not be hidden lines, so the visible part ends with a print and comments
+        before = c.source.split("### BEGIN HIDDEN TESTS")[0].rstrip("\n").splitlines()[-4:]
+        assert before[0].startswith('print("') and all(l.startswith("# ") for l in before[1:])
         # nbgrader reads a value on the last line as partial credit
         last = c.source.rstrip().splitlines()[-1]
         assert last.strip() == "### END HIDDEN TESTS"
@@ -606,3 +610,100 @@ def test_student_version_exists_and_is_blank():
     assert "melhor_config = {" not in re.sub(r"```python.*?```", "", text, flags=re.S)
     stubs = [c for c in student.cells if c.cell_type == "code" and "raise NotImplementedError()" in c.source]
     assert len(stubs) == 9  # 7 rules, the experiment, melhor_config
+
+
+# --------------------------------------------------------------------------- sample submissions
+def solution_code(notebook, grade_id):
+    """An answer cell of the source without the solution markers (what a good student writes)."""
+    lines = cell_source(notebook, grade_id).splitlines()
+    return "\n".join(l for l in lines if l.strip() not in ("### BEGIN SOLUTION", "### END SOLUTION"))
+
+
+def sample_submission(notebook, answers):
+    """The released student version with ``answers`` (grade_id -> source) filled in."""
+    student = nbformat.read(RELEASE, as_version=4)
+    for cell in student.cells:
+        gid = nbgrader_meta(cell).get("grade_id")
+        if gid in answers:
+            cell.source = answers[gid]
+    return nbformat.writes(student)
+
+
+@pytest.fixture(scope="module")
+def graded_samples(notebook, tmp_path_factory):
+    """`make grade`'s code (course.grade.grade, without the sandbox) on two sample submissions."""
+    import shutil
+
+    sys.path.insert(0, ROOT)
+    from course.grade import grade
+    from nbgrader.api import Gradebook
+
+    base = tmp_path_factory.mktemp("course")
+    os.chmod(base, 0o711)
+    shutil.copytree(os.path.dirname(SOURCE), base / "solutions" / NB_ID)
+    good = {gid: solution_code(notebook, gid) for gid in
+            ("sgd", "momentum", "nesterov", "adagrad", "rmsprop", "adam", "linear_decay",
+             "experimento", "melhor_config")}
+    text = {"identificacao": "Nome: Aluna Exemplo\n\nMatrícula: 123456",
+            "pergunta1": "Sem correção o passo é maior.", "analise": "O Adam foi o melhor."}
+    partial = {**good, **text,
+               "nesterov": BUGS["nesterov_gradient_at_w"][2],
+               "adam": BUGS["adam_no_bias_correction"][2],
+               "melhor_config": BUGS["config_too_small_alpha"][2]}
+    copied = {**good, **text,
+              "sgd": BUGS["sgd_calls_nnlib"][2], "momentum": BUGS["momentum_calls_nnlib"][2],
+              "linear_decay": BUGS["decay_calls_nnlib"][2],
+              "melhor_config": BUGS["config_rule_uses_nnlib"][2]}
+    for student, answers in (("parcial", partial), ("usa_nnlib", copied)):
+        folder = base / "submitted" / student / NB_ID
+        folder.mkdir(parents=True)
+        (folder / (NB_ID + ".ipynb")).write_text(sample_submission(notebook, answers), encoding="utf-8")
+    results = grade(str(base), pairs=[("parcial", NB_ID), ("usa_nnlib", NB_ID)], use_sandbox=False)
+    scores = {}
+    with Gradebook(f"sqlite:///{base}/gradebook.db", "t320") as gb:
+        for student in ("parcial", "usa_nnlib"):
+            sub = gb.find_submission(NB_ID, student)
+            scores[student] = {g.cell.name: g.score for nb_ in sub.notebooks for g in nb_.grades
+                               if g.cell.cell_type == "code"}
+    for folder in ("autograded", "feedback"):  # grade() closes them to other users
+        os.chmod(base / folder, 0o755)
+    return {"base": base, "results": results, "scores": scores}
+
+
+def test_sample_submissions_get_partial_credit(graded_samples):
+    assert all(r["success"] for r in graded_samples["results"].values())
+    partial = graded_samples["scores"]["parcial"]
+    assert partial == {"teste_sgd": 4, "teste_momentum": 8, "teste_nesterov": 0, "teste_adagrad": 7,
+                       "teste_rmsprop": 7, "teste_adam": 0, "teste_linear_decay": 7,
+                       "teste_melhor_config": 0}
+    copied = graded_samples["scores"]["usa_nnlib"]
+    assert copied["teste_sgd"] == copied["teste_momentum"] == copied["teste_linear_decay"] == 0
+    assert copied["teste_melhor_config"] == 0
+    assert copied["teste_adam"] == 12  # this answer itself is a correct one
+
+
+def test_sample_grades_csv_and_feedback(graded_samples):
+    import csv
+
+    base = graded_samples["base"]
+    with open(base / "grades.csv", encoding="utf-8") as fh:
+        rows = {r["student_id"]: r for r in csv.DictReader(fh)}
+    assert float(rows["parcial"]["score"]) == 33 and float(rows["parcial"]["max_score"]) == 100
+    assert float(rows["usa_nnlib"]["score"]) == sum(
+        v for v in graded_samples["scores"]["usa_nnlib"].values())
+    import html as html_lib
+
+    hidden = set()
+    for c in nbformat.read(SOURCE, as_version=4).cells:
+        if "### BEGIN HIDDEN TESTS" in c.source:
+            body = c.source.split("### BEGIN HIDDEN TESTS")[1].split("### END HIDDEN TESTS")[0]
+            hidden |= {l.strip() for l in body.splitlines() if len(l.strip()) > 3}
+    for student in ("parcial", "usa_nnlib"):
+        page = (base / "feedback" / student / NB_ID / (NB_ID + ".html")).read_text(encoding="utf-8")
+        text = html_lib.unescape(re.sub(r"<[^>]+>", "", page))
+        lines = {l.strip() for l in text.splitlines()}
+        # every failure of these two submissions is in a visible part: no hidden line shows
+        assert not hidden & lines, sorted(hidden & lines)
+        assert "referencia_adam_o" not in text and "semente_oculta" not in text
+    partial_text = (base / "feedback" / "parcial" / NB_ID / (NB_ID + ".html")).read_text(encoding="utf-8")
+    assert "adam: w após o 1º passo" in html_lib.unescape(partial_text)

@@ -1,0 +1,57 @@
+"""Feedback without hidden tests, in the source AND in the outputs.
+
+nbgrader's ``ClearHiddenTests`` removes the hidden block from a test cell's source, but a
+failing test cell's traceback quotes the source around the failing line: when a visible
+check fails, IPython prints the lines after it, which are the first hidden tests. This
+preprocessor runs before ``ClearHiddenTests`` (while the hidden block is still in the
+source) and replaces every output line that quotes a hidden line.
+"""
+
+import re
+
+from nbconvert.preprocessors import Preprocessor
+
+BEGIN, END = "### BEGIN HIDDEN TESTS", "### END HIDDEN TESTS"
+ANSI = re.compile(r"\x1b\[[0-9;]*[A-Za-z]")
+REDACTED = "[linha de teste oculto removida]"
+
+
+def hidden_lines(source):
+    """The stripped, non-empty lines between the hidden-test markers of a cell's source."""
+    lines, inside = [], False
+    for line in source.splitlines():
+        if line.strip().startswith(BEGIN):
+            inside = True
+        elif line.strip().startswith(END):
+            inside = False
+        elif inside and line.strip():
+            lines.append(line.strip())
+    return lines
+
+
+def scrub(text, secrets):
+    """``text`` with every line that quotes one of ``secrets`` replaced by REDACTED."""
+    out = []
+    for line in text.split("\n"):
+        plain = ANSI.sub("", line)
+        out.append(REDACTED if any(s in plain for s in secrets) else line)
+    return "\n".join(out)
+
+
+class ScrubHiddenTestOutputs(Preprocessor):
+    """Remove quotes of hidden tests from error tracebacks and printed text."""
+
+    def preprocess_cell(self, cell, resources, index):
+        secrets = hidden_lines(cell.source) if cell.cell_type == "code" else []
+        if not secrets:
+            return cell, resources
+        for output in cell.get("outputs", []):
+            if output.get("output_type") == "error":
+                output["traceback"] = [scrub(t, secrets) for t in output.get("traceback", [])]
+                output["evalue"] = scrub(output.get("evalue", ""), secrets)
+            elif output.get("output_type") == "stream":
+                output["text"] = scrub(output.get("text", ""), secrets)
+            for key in ("text/plain", "text/html"):
+                if key in output.get("data", {}):
+                    output["data"][key] = scrub(output["data"][key], secrets)
+        return cell, resources

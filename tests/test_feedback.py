@@ -1,0 +1,62 @@
+"""Feedback hides hidden tests also where a traceback quotes them.
+
+A visible check that fails makes IPython print the lines after it, which are the first
+hidden tests; ``course.feedback.ScrubHiddenTestOutputs`` must remove them from the outputs
+before nbgrader's ``ClearHiddenTests`` removes them from the source.
+"""
+
+import os
+import sys
+
+import nbformat
+from nbclient import NotebookClient
+
+sys.path.insert(0, os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
+
+from course.feedback import REDACTED, ScrubHiddenTestOutputs, hidden_lines  # noqa: E402
+
+TEST_CELL = """# Testa f
+x = f()
+assert x == 2, "f() deve devolver 2"
+### BEGIN HIDDEN TESTS
+assert f() + 1 == 3, "segredo_um"
+segredo_dois = [f() for _ in range(3)]
+### END HIDDEN TESTS
+"""
+
+
+def executed_notebook():
+    nb = nbformat.v4.new_notebook()
+    nb.cells = [nbformat.v4.new_code_cell("def f():\n    return 1"), nbformat.v4.new_code_cell(TEST_CELL)]
+    NotebookClient(nb, timeout=60, kernel_name="python3", allow_errors=True).execute()
+    return nb
+
+
+def all_output_text(nb):
+    parts = []
+    for cell in nb.cells:
+        for out in cell.get("outputs", []):
+            parts += out.get("traceback", []) + [out.get("text", ""), out.get("evalue", "")]
+    return "\n".join(parts)
+
+
+def test_hidden_lines_are_the_lines_between_the_markers():
+    assert hidden_lines(TEST_CELL) == ['assert f() + 1 == 3, "segredo_um"', "segredo_dois = [f() for _ in range(3)]"]
+
+
+def test_a_real_traceback_quotes_hidden_lines_and_the_preprocessor_removes_them():
+    nb = executed_notebook()
+    before = all_output_text(nb)
+    assert "segredo_um" in before  # IPython really quotes the lines after the failing one
+    nb, _ = ScrubHiddenTestOutputs().preprocess(nb, {})
+    after = all_output_text(nb)
+    assert "segredo_um" not in after and "segredo_dois" not in after
+    assert REDACTED in after
+    assert "f() deve devolver 2" in after  # the visible failure message stays
+
+
+def test_configured_before_clear_hidden_tests():
+    from course import load_config
+
+    order = list(load_config().GenerateFeedback.preprocessors)
+    assert order.index("course.feedback.ScrubHiddenTestOutputs") < order.index("nbgrader.preprocessors.ClearHiddenTests")
