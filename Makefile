@@ -22,6 +22,11 @@ test: $(PY)
 	$(PIP) install --quiet -e '.[test]'
 	$(PY) -m pytest $(PYTEST_ARGS)
 
+# Training throughput, widget latency and notebook times -> docs/performance.md (torch optional).
+bench: $(PY)
+	$(PIP) install --quiet -e '.[test]'
+	$(PY) -m benchmarks.bench --write && $(PY) -m benchmarks.widgets --write
+
 clean-venv:
 	rm -rf $(VENV)
 

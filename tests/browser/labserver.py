@@ -95,14 +95,26 @@ def write_lab_overrides(prefix=sys.prefix):
 
     Uses the namespaced ``overrides.d`` folder, so a user's own ``overrides.json`` is kept.
     """
-    folder = os.path.join(prefix, "share", "jupyter", "lab", "settings", "overrides.d")
-    os.makedirs(folder, exist_ok=True)
-    path = os.path.join(folder, "t320-nnlib.json")
-    text = json.dumps(LAB_OVERRIDES, indent=2) + "\n"
-    if not os.path.exists(path) or open(path, encoding="utf-8").read() != text:
+    os.makedirs(os.path.dirname(lab_overrides_path(prefix)), exist_ok=True)
+    path = lab_overrides_path(prefix)
+    if read_lab_overrides(prefix) != LAB_OVERRIDES:
         with open(path, "w", encoding="utf-8") as fh:
-            fh.write(text)
+            fh.write(json.dumps(LAB_OVERRIDES, indent=2) + "\n")
     return path
+
+
+def lab_overrides_path(prefix=sys.prefix):
+    return os.path.join(prefix, "share", "jupyter", "lab", "settings", "overrides.d",
+                        "t320-nnlib.json")
+
+
+def read_lab_overrides(prefix=sys.prefix):
+    """The settings in our overrides file, or None if it is missing or not JSON."""
+    try:
+        with open(lab_overrides_path(prefix), encoding="utf-8") as fh:
+            return json.load(fh)
+    except (OSError, ValueError):
+        return None
 
 
 def wait_for_url(log_path, proc, timeout=90):

@@ -71,15 +71,6 @@ def test_widget_shows_divergence(nb):
     assert "J final" in fine["J_title"]
 
 
-def test_widget_callback_is_cheap(nb):
-    times = nb.eval(
-        "[(lambda t0: (plot_batch_size(m_, a_), time.perf_counter() - t0)[1])(time.perf_counter())"
-        " for m_ in (1, 10, 200) for a_ in (0.05, 0.3)]"
-    )
-    times.sort()
-    # target median 150 ms; the bound leaves room for a loaded shared machine
-    assert times[len(times) // 2] < 0.6, times
-
 
 # --------------------------------------------------------------------------- claims
 def test_slides_loops_equal_train(nb):

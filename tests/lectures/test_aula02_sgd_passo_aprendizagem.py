@@ -6,7 +6,6 @@ they must reject, and the alpha exercise is checked to be solvable by a range of
 """
 
 import os
-import statistics
 import sys
 from pathlib import Path
 
@@ -84,16 +83,6 @@ def test_widget_callback_constant_when_alphas_equal(nb):
     curves = list(s["curves"].values())
     assert curves[0] == curves[1] == curves[2]
 
-
-def test_widget_callback_is_cheap(nb):
-    nb.run("import time as _time\n_times = []\n"
-           "for _args in [(0.2, 0.01, 300), (0.4, 0.03, 600), (0.1, 0.005, 200), (0.2, 0.01, 300),"
-           " (0.25, 0.02, 500)]:\n"
-           "    _s = _time.perf_counter(); plot_schedule_training(*_args)\n"
-           "    _times.append(_time.perf_counter() - _s)")
-    times = nb.eval("_times")
-    # target is 150 ms; the bound leaves room for a busy shared machine
-    assert statistics.median(times) < 0.5, times
 
 
 def test_widget_sliders_display_one_figure_per_change(nb):

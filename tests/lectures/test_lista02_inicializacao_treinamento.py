@@ -108,13 +108,6 @@ def test_widget_callback_before_solving(nb):
     assert nb.eval("len(fig_err.axes[0].get_lines())") == 1
 
 
-def test_widget_callback_is_cheap(nb):
-    times = nb.eval("__import__('timeit').repeat(lambda: plot_student_layer_stats(10, 'relu', 'he_uniform', 1.0)"
-                    ".canvas.draw(), number=1, repeat=7)")
-    times.sort()
-    # target 150 ms on an idle machine; the bound leaves room for a shared, busy box
-    assert times[len(times) // 2] < 0.6, times
-
 
 # ------------------------------------------------------------------ model solutions vs nnlib
 def test_initializers_match_nnlib(nb):
