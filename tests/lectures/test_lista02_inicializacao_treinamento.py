@@ -435,6 +435,15 @@ def ok_tl_per_layer(net, X, Y, loss, alpha, epochs, m, rng):  # CORRECT: updates
         hist.append(net.loss(X, Y, loss))
     return hist
 
+def ok_tl_keywords(net, X, Y, loss, alpha, epochs, m, rng):   # CORRECT: keyword arguments, np.float64 history
+    hist = [net.loss(X=X, Y=Y, loss=loss)]
+    for _ in range(epochs):
+        for idx in minibatch_indices(X.shape[0], m, rng):
+            J, g = net.loss_and_gradient(X=X[idx], Y=Y[idx], loss=loss)
+            net.w[:] = net.w - alpha * g
+        hist.append(_np.float64(net.loss(X, Y, loss)))
+    return hist
+
 
 # ---------------- layer statistics
 def _ls(X, Y, init_fn, activation, depth, scale, rng, out=None, stat="a", grad=0, ddof=0, power=1.0):
@@ -641,6 +650,8 @@ def test_test_cell_catches_mistake(nb, grade_id, name, mutant, visible):
     ("teste_train_loop_epocas", {"minibatch_indices": "ok_mb_generator"}),
     ("teste_train_loop_batch", {"train_loop": "ok_tl_per_layer"}),
     ("teste_train_loop_epocas", {"train_loop": "ok_tl_per_layer"}),
+    ("teste_train_loop_batch", {"train_loop": "ok_tl_keywords"}),
+    ("teste_train_loop_epocas", {"train_loop": "ok_tl_keywords"}),
     ("teste_focal_loss", {"focal_loss": "ok_fl_log1p"}),
     ("teste_focal_grad", {"focal_loss": "ok_fl_log1p"}),
 ])
