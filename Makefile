@@ -16,6 +16,8 @@ $(PY):
 
 lab: $(PY)
 	$(PIP) install --quiet -e .
+	mkdir -p $(VENV)/share/jupyter/lab/settings/overrides.d
+	echo '{"@jupyterlab/apputils-extension:notification": {"fetchNews": "false", "checkForUpdates": false}}' > $(VENV)/share/jupyter/lab/settings/overrides.d/t320-nnlib.json
 	$(VENV)/bin/jupyter lab --notebook-dir=. $(ROOT_FLAG) $(LAB_ARGS)
 
 test: $(PY)

@@ -3,7 +3,8 @@
 Usage: ``python -m course.release [--out DIR] [--db] [id ...]``. Every release is forced
 (an existing student version is overwritten; nbgrader alone would silently keep a stale
 one). With ``--out DIR`` the student versions go to ``DIR/lectures`` and
-``DIR/assignments`` (used by the tests to compare with the committed ones). Without
+``DIR/assignments`` (used by the tests to compare with the committed ones). Each student
+version then gets the Colab badge and install cell (``course/colab.py``). Without
 ``--db`` the gradebook is not touched.
 """
 
@@ -12,6 +13,7 @@ import os
 import sys
 
 from course import ROOT, make_api, notebook_ids, release_dir_for
+from course.colab import add_colab_cells_to_file
 
 
 def release(ids=None, root=ROOT, out=None, db=False):
@@ -30,6 +32,9 @@ def release(ids=None, root=ROOT, out=None, db=False):
         if not result["success"]:
             raise RuntimeError(f"generate_assignment({nb_id}) failed:\n{result.get('log', '')}"
                                f"\n{result.get('error', '')}")
+        # every student version opens with the "Abrir no Colab" badge and the install cell
+        add_colab_cells_to_file(os.path.join(root, target, nb_id, nb_id + ".ipynb"),
+                                f"{release_dir_for(nb_id)}/{nb_id}/{nb_id}.ipynb")
     return ids
 
 

@@ -159,9 +159,13 @@ class LabServer:
         self._log = open(self.log_path, "w", encoding="utf-8")
         self.proc = subprocess.Popen(self.cmd, cwd=self.cwd, env=self.env, stdout=self._log,
                                      stderr=subprocess.STDOUT, start_new_session=True)
-        # the log masks a token that was given on the command line ("?token=...")
-        self.base, _ = wait_for_url(self.log_path, self.proc, timeout)
-        self.wait_ready(timeout)
+        try:
+            # the log masks a token that was given on the command line ("?token=...")
+            self.base, _ = wait_for_url(self.log_path, self.proc, timeout)
+            self.wait_ready(timeout)
+        except BaseException:
+            self.stop(timeout=10)  # never leave a server behind
+            raise
 
     def wait_ready(self, timeout=60):
         deadline = time.monotonic() + timeout
@@ -182,8 +186,16 @@ class LabServer:
             raw = resp.read()
         return json.loads(raw) if raw else None
 
-    def sessions(self):
-        return self.api("GET", "api/sessions")
+    def sessions(self, tries=10):
+        """``GET /api/sessions``; retried, since it may answer 500 while a kernel is replaced
+        (seen once on a cold server)."""
+        for k in range(tries):
+            try:
+                return self.api("GET", "api/sessions")
+            except urllib.error.HTTPError as exc:
+                if exc.code < 500 or k == tries - 1:
+                    raise
+                time.sleep(0.5)
 
     def shutdown_kernels(self, path=None):
         """Delete the sessions (and their kernels) of ``path``, or every session and kernel.
@@ -208,8 +220,9 @@ class LabServer:
             return None
         if self.proc.poll() is None:
             try:
-                self.shutdown_kernels()
-                self.api("POST", "api/shutdown")
+                if self.base:
+                    self.shutdown_kernels()
+                    self.api("POST", "api/shutdown")
             except (urllib.error.URLError, ConnectionError, OSError):
                 pass
             try:
