@@ -69,3 +69,11 @@ class NotebookSession:
                 if line.startswith(MARK):
                     return json.loads(line[len(MARK):])
         raise AssertionError(f"no value came back for {expression!r}: {outputs}")
+
+
+def grade_cell_source(path, grade_id):
+    """The source of the cell whose nbgrader ``grade_id`` is ``grade_id`` in notebook ``path``."""
+    for cell in nbformat.read(str(path), as_version=4).cells:
+        if cell.get("metadata", {}).get("nbgrader", {}).get("grade_id") == grade_id:
+            return cell.source
+    raise KeyError(f"no cell with grade_id {grade_id!r} in {path}")

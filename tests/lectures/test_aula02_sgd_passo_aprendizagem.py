@@ -13,7 +13,7 @@ import nbformat
 import pytest
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
-from notebook_session import NotebookSession  # noqa: E402
+from notebook_session import NotebookSession, grade_cell_source  # noqa: E402
 
 NB_ID = "aula02_sgd_passo_aprendizagem"
 ROOT = Path(__file__).resolve().parents[2]
@@ -21,11 +21,7 @@ SOURCE = ROOT / "solutions" / NB_ID / f"{NB_ID}.ipynb"
 
 
 def cell_source(grade_id):
-    nb = nbformat.read(SOURCE, as_version=4)
-    for cell in nb.cells:
-        if cell.metadata.get("nbgrader", {}).get("grade_id") == grade_id:
-            return cell.source
-    raise KeyError(grade_id)
+    return grade_cell_source(SOURCE, grade_id)
 
 
 @pytest.fixture(scope="module")

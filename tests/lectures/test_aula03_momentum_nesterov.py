@@ -13,7 +13,7 @@ import nbformat
 import pytest
 
 sys.path.insert(0, os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
-from notebook_session import NotebookSession  # noqa: E402
+from notebook_session import NotebookSession, grade_cell_source  # noqa: E402
 
 ROOT = os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
 NB_ID = "aula03_momentum_nesterov"
@@ -21,11 +21,7 @@ SOURCE = os.path.join(ROOT, "solutions", NB_ID, NB_ID + ".ipynb")
 
 
 def cell_source(grade_id):
-    nb = nbformat.read(SOURCE, as_version=4)
-    for cell in nb.cells:
-        if cell.metadata.get("nbgrader", {}).get("grade_id") == grade_id:
-            return cell.source
-    raise KeyError(grade_id)
+    return grade_cell_source(SOURCE, grade_id)
 
 
 @pytest.fixture(scope="module")

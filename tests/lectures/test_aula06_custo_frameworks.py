@@ -9,12 +9,11 @@ import importlib.util
 import os
 import sys
 
-import nbformat
 import pytest
 
 TESTS = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 sys.path.insert(0, TESTS)
-from notebook_session import NotebookSession  # noqa: E402
+from notebook_session import NotebookSession, grade_cell_source  # noqa: E402
 
 ROOT = os.path.dirname(TESTS)
 NB_ID = "aula06_custo_frameworks"
@@ -36,11 +35,7 @@ def _summary(fig):
 
 
 def cell_source(grade_id):
-    nb = nbformat.read(SOURCE, as_version=4)
-    for cell in nb.cells:
-        if cell.metadata.get("nbgrader", {}).get("grade_id") == grade_id:
-            return cell.source
-    raise KeyError(grade_id)
+    return grade_cell_source(SOURCE, grade_id)
 
 
 @pytest.fixture(scope="module")
