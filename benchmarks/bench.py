@@ -43,7 +43,8 @@ class Config:
 
 
 def blas_threads():
-    return sum(p["num_threads"] for p in threadpool_info() if p["user_api"] == "blas") or 1
+    # max, not sum: numpy and scipy may each load their own OpenBLAS with the same thread count
+    return max((p["num_threads"] for p in threadpool_info() if p["user_api"] == "blas"), default=1)
 
 
 def timed(fn, runs):

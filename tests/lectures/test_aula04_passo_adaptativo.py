@@ -485,3 +485,11 @@ def test_calling_nnlib_is_reported(nb):
     finally:
         restore(nb, "adagrad_step")
     assert error is not None and "implementação pronta" in error, error
+
+
+def test_widget_draws_diverging_optimizers(nb):
+    """A diverging optimizer (J ~ 1e285) must still give a drawable figure, not an OverflowError."""
+    nb.run("import io as _io\n"
+           "_fig = plot_optimizers(optimizers=tuple(OPTIMIZER_NAMES), alpha=0.01, surface='rosenbrock')\n"
+           "_fig.savefig(_io.BytesIO(), format='png')")
+    assert any("divergiu" in label for label in nb.eval("[l.get_label() for l in _fig.axes[1].get_lines()]"))

@@ -696,3 +696,11 @@ def test_sample_grades_csv_and_feedback(graded_samples):
         assert "referencia_adam_o" not in text and "semente_oculta" not in text
     partial_text = (base / "feedback" / "parcial" / NB_ID / (NB_ID + ".html")).read_text(encoding="utf-8")
     assert "adam: w após o 1º passo" in html_lib.unescape(partial_text)
+
+
+def test_widget_draws_diverging_rules(nb):
+    """A diverging rule (J ~ 1e285) must still give a drawable figure, not an OverflowError."""
+    nb.run("import io as _io\n"
+           "_fig = plot_student_paths('rosenbrock', 0.1, 300, RULE_NAMES)\n"
+           "_fig.savefig(_io.BytesIO(), format='png')")
+    assert any("divergiu" in label for label in nb.eval("[l.get_label() for l in _fig.axes[1].get_lines()]"))
