@@ -236,13 +236,22 @@ def main(argv=None):
     parser = argparse.ArgumentParser(description=__doc__)
     parser.add_argument("--quick", action="store_true", help="fewer runs (a smoke test)")
     parser.add_argument("--write", action="store_true", help="also update docs/performance.md")
+    parser.add_argument("--threads", type=int, default=1,
+                        help="BLAS threads for numpy and scikit-learn, and torch.set_num_threads "
+                             "(default 1: on a small shared VM, multi-threaded OpenBLAS makes "
+                             "these small products slower and the ratios noisy; 0 = library default)")
     args = parser.parse_args(argv)
+    from threadpoolctl import threadpool_limits
+
     with_torch = torch_available()
     results = []
-    for cfg in configs(args.quick):
-        print(f"measuring {cfg.name} ...", file=sys.stderr, flush=True)
-        results.append((cfg, measure(cfg, with_torch)))
-    report = "\n\n".join([f"Machine: {machine()}", table(results), targets(results)])
+    with threadpool_limits(args.threads or None):
+        for cfg in configs(args.quick):
+            print(f"measuring {cfg.name} ...", file=sys.stderr, flush=True)
+            results.append((cfg, measure(cfg, with_torch)))
+    threads = f"{args.threads} thread(s) for BLAS and PyTorch" if args.threads else "library default threads"
+    report = "\n\n".join([f"Machine: {machine()}; {threads}; load average before the run "
+                           f"{os.getloadavg()[0]:.2f}", table(results), targets(results)])
     if not with_torch:
         report += "\n\nPyTorch is not installed: `pip install -e \".[torch]\"` adds its rows."
     print(report)

@@ -3,7 +3,7 @@
 Written the way one would write it by hand for one MLP: a list of (W, b) arrays, the
 forward and backward passes inline, one update per parameter array. ``record_J`` adds what
 the slides' algorithm boxes also do and nnlib always does: the mini-batch J of each
-iteration and J(w(k)) on the whole training set after each epoch.
+iteration and J(w(k)) on the whole training set before training (k = 0) and after each epoch.
 """
 
 import numpy as np
@@ -61,6 +61,8 @@ def train(params, X, labels, act, optimizer, epochs, batch_size, rng, alpha, rec
     state = [np.zeros_like(p) for p in params]
     state2 = [np.zeros_like(p) for p in params]
     N, t, history = len(X), 0, []
+    if record_J:  # the slides' boxes compute J(w(0)) before the first epoch
+        history.append(cross_entropy(forward(params, X, act)[1], labels)[0])
     for _ in range(epochs):
         order = rng.permutation(N)
         for start in range(0, N, batch_size):

@@ -165,7 +165,7 @@ def test_each_slider_reaches_its_optimizers(nb, param, value, affected):
     assert changed == affected
 
 
-def test_widget_callback_edge_cases_and_speed(nb):
+def test_widget_callback_edge_cases(nb):
     empty = draw(nb, optimizers=(), surface="bounded_saddle")
     assert len(empty) == 2 and empty[0]["lines"] == [] and "sela" in empty[0]["title"]
     diverging = draw(nb, optimizers=("sgd",), alpha=3.0, surface="quadratic")
@@ -174,12 +174,6 @@ def test_widget_callback_edge_cases_and_speed(nb):
     nb.run("_err = None\ntry:\n    plot_optimizers(surface='plana')\nexcept ValueError as e:\n"
            "    _err = str(e)\nplt.close('all')")
     assert "plana" in nb.eval("_err")
-    nb.run("import time as _time\n_ts = []\nfor _k in range(5):\n    _t0 = _time.perf_counter()\n"
-           "    _f = plot_optimizers(optimizers=('sgd', 'momentum', 'adam'), surface='beale')\n"
-           "    _f.canvas.draw()\n    _ts.append(_time.perf_counter() - _t0)\n    plt.close(_f)")
-    median = nb.eval("sorted(_ts)[2]")
-    # target 150 ms on an idle machine; the bound leaves room for a loaded shared machine
-    assert median < 1.0, f"median {median:.3f} s per call"
 
 
 # ----------------------------------------------------------------------------- claims of the prose
