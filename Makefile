@@ -27,7 +27,7 @@ test: $(PY)
 # Training throughput, widget latency and notebook times -> docs/performance.md (torch optional).
 bench: $(PY)
 	$(PIP) install --quiet -e '.[test]'
-	$(PY) -m benchmarks.bench --write && $(PY) -m benchmarks.widgets --write
+	$(PY) -m benchmarks.bench --write && $(PY) -m benchmarks.widgets --write && $(PY) -m benchmarks.autograde --write
 
 clean-venv:
 	rm -rf $(VENV)

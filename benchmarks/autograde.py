@@ -1,0 +1,76 @@
+"""Autograde time per submission (issue 3's target: <= 3 s per normal submission notebook).
+
+Grades the source (full marks) and the blank student version of every notebook in a scratch
+copy of the course through ``course.grade.grade`` (what ``make grade`` runs), once in the
+sandbox kernel (when run as root) and once in the plain kernel, and prints seconds per
+submission. With ``--write`` the table goes into docs/performance.md between its markers.
+"""
+
+import argparse
+import os
+import platform
+import shutil
+import statistics
+import sys
+import tempfile
+from pathlib import Path
+
+from course import ROOT, notebook_ids, release_dir_for
+from course.grade import grade
+
+MARKERS = ("<!-- autograde:start -->", "<!-- autograde:end -->")
+
+
+def scratch_course(ids):
+    base = tempfile.mkdtemp(prefix="t320-bench-")
+    os.chmod(base, 0o711)  # the sandbox user must reach autograded/
+    shutil.copytree(os.path.join(ROOT, "solutions"), os.path.join(base, "solutions"))
+    for nb_id in ids:
+        for student, src in (("fonte", os.path.join(ROOT, "solutions", nb_id, nb_id + ".ipynb")),
+                             ("branco", os.path.join(ROOT, release_dir_for(nb_id), nb_id, nb_id + ".ipynb"))):
+            d = os.path.join(base, "submitted", student, nb_id)
+            os.makedirs(d)
+            shutil.copy(src, os.path.join(d, nb_id + ".ipynb"))
+    return base
+
+
+def measure(ids, sandbox):
+    base = scratch_course(ids)
+    try:
+        pairs = [(s, i) for i in ids for s in ("fonte", "branco")]
+        results = grade(base, pairs=pairs, use_sandbox=sandbox, feedback=False, csv=False)
+    finally:
+        shutil.rmtree(base, ignore_errors=True)
+    return {key: r["seconds"] for key, r in results.items()}
+
+
+def main(argv=None):
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--write", action="store_true", help="also update docs/performance.md")
+    args = parser.parse_args(argv)
+    ids = notebook_ids()
+    modes = [("sandbox", True)] if os.geteuid() == 0 else []
+    modes.append(("plain kernel", False))
+    columns = {name: measure(ids, sandbox) for name, sandbox in modes}
+    lines = [f"Machine: {platform.machine()}, {os.cpu_count()} cores, Python {platform.python_version()}; "
+             f"load average before the run {os.getloadavg()[0]:.2f}", "",
+             "| notebook | submission | " + " | ".join(f"{n} s" for n in columns) + " |",
+             "| --- | --- | " + " | ".join("---:" for _ in columns) + " |"]
+    for nb_id in ids:
+        for student in ("fonte", "branco"):
+            cells = " | ".join(f"{col[(student, nb_id)]:.1f}" for col in columns.values())
+            lines.append(f"| {nb_id} | {'source' if student == 'fonte' else 'blank'} | {cells} |")
+    medians = " | ".join(f"**{statistics.median(col.values()):.1f}**" for col in columns.values())
+    lines.append(f"| median | | {medians} |")
+    report = "\n".join(lines)
+    print(report)
+    if args.write:
+        path = Path(ROOT) / "docs" / "performance.md"
+        text = path.read_text()
+        start, end = text.index(MARKERS[0]) + len(MARKERS[0]), text.index(MARKERS[1])
+        path.write_text(text[:start] + "\n" + report + "\n" + text[end:])
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
