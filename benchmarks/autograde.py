@@ -13,8 +13,8 @@ import shutil
 import statistics
 import sys
 import tempfile
-from pathlib import Path
 
+from benchmarks.report import write_section
 from course import ROOT, notebook_ids, release_dir_for
 from course.grade import grade
 
@@ -65,10 +65,7 @@ def main(argv=None):
     report = "\n".join(lines)
     print(report)
     if args.write:
-        path = Path(ROOT) / "docs" / "performance.md"
-        text = path.read_text()
-        start, end = text.index(MARKERS[0]) + len(MARKERS[0]), text.index(MARKERS[1])
-        path.write_text(text[:start] + "\n" + report + "\n" + text[end:])
+        write_section(MARKERS, report)
     return 0
 
 

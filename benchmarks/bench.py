@@ -14,17 +14,16 @@ import sys
 import time
 import warnings
 from dataclasses import dataclass
-from pathlib import Path
 
 import numpy as np
 from threadpoolctl import threadpool_info
 
 from benchmarks import hand_loop
+from benchmarks.report import write_section
 from nnlib import data, optim
 from nnlib.network import MLP
 from nnlib.training import accuracy, train
 
-ROOT = Path(__file__).resolve().parent.parent
 MARKERS = ("<!-- bench:start -->", "<!-- bench:end -->")
 
 
@@ -256,10 +255,7 @@ def main(argv=None):
         report += "\n\nPyTorch is not installed: `pip install -e \".[torch]\"` adds its rows."
     print(report)
     if args.write:
-        path = ROOT / "docs" / "performance.md"
-        text = path.read_text()
-        start, end = text.index(MARKERS[0]) + len(MARKERS[0]), text.index(MARKERS[1])
-        path.write_text(text[:start] + "\n" + report + "\n" + text[end:])
+        write_section(MARKERS, report)
     return 0
 
 

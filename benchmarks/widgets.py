@@ -45,6 +45,8 @@ ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT / "tests"))
 from notebook_session import NotebookSession  # noqa: E402
 
+from benchmarks.report import write_section  # noqa: E402
+
 WIDGET_MARKERS = ("<!-- widgets:start -->", "<!-- widgets:end -->")
 NOTEBOOK_MARKERS = ("<!-- notebooks:start -->", "<!-- notebooks:end -->")
 TARGET_MEDIAN, TARGET_P95 = 0.150, 0.300
@@ -420,11 +422,6 @@ def machine():
             f"BLAS: {blas}; measured {time.strftime('%Y-%m-%d %H:%M')}")
 
 
-def replace_between(text, markers, body):
-    start, end = text.index(markers[0]) + len(markers[0]), text.index(markers[1])
-    return text[:start] + "\n" + body + "\n" + text[end:]
-
-
 def main(argv=None):
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("--quick", action="store_true", help="5 calls per widget (a smoke test)")
@@ -456,9 +453,8 @@ def main(argv=None):
         if args.only:
             print("--write with --only would drop the other notebooks' rows: not written", file=sys.stderr)
             return 1
-        path = ROOT / "docs" / "performance.md"
-        text = replace_between(path.read_text(), WIDGET_MARKERS, widgets_md)
-        path.write_text(replace_between(text, NOTEBOOK_MARKERS, notebooks_md))
+        write_section(WIDGET_MARKERS, widgets_md)
+        write_section(NOTEBOOK_MARKERS, notebooks_md)
     return 0
 
 

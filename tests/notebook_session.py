@@ -61,6 +61,21 @@ class NotebookSession:
             raise AssertionError(f"code failed in the notebook's kernel:\n{code}\n{trace}")
         return outputs
 
+    def verdict(self, code):
+        """Exec ``code`` in the kernel; None if it ran, else ``'ExceptionName: message'``.
+
+        How a test shows that a test cell rejects a wrong answer (or accepts a right one).
+        """
+        self.run(
+            f"_src = {json.dumps(code)}\n"
+            "try:\n"
+            "    exec(_src, globals())\n"
+            "    _verdict = None\n"
+            "except Exception as _e:\n"
+            "    _verdict = type(_e).__name__ + ': ' + str(_e)\n"
+        )
+        return self.eval("_verdict")
+
     def eval(self, expression):
         """The value of ``expression`` in the kernel, passed back through json."""
         outputs = self.run(f"import json as _json; print({MARK!r} + _json.dumps({expression}))")

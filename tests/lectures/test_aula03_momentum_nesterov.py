@@ -38,16 +38,7 @@ def run_test_cell(nb, grade_id, rename=None):
     src = cell_source(grade_id)
     for old, new in (rename or {}).items():
         src = src.replace(old, new)
-    code = (
-        f"_src = {json.dumps(src)}\n"
-        "try:\n"
-        "    exec(_src, globals())\n"
-        "    _verdict = None\n"
-        "except Exception as _e:\n"
-        "    _verdict = type(_e).__name__ + ': ' + str(_e)\n"
-    )
-    nb.run(code)
-    return nb.eval("_verdict")
+    return nb.verdict(src)
 
 
 # ------------------------------------------------------------------ widget callback

@@ -6,7 +6,6 @@ answers (mutants): each classic mistake must make the test cell raise AssertionE
 correct answers written another way must still pass.
 """
 
-import json
 import os
 import sys
 
@@ -38,16 +37,7 @@ def nb():
 
 def run_code(nb, src):
     """Exec ``src`` in the kernel; None if it passed, else 'ExceptionName: message'."""
-    code = (
-        f"_src = {json.dumps(src)}\n"
-        "try:\n"
-        "    exec(_src, globals())\n"
-        "    _verdict = None\n"
-        "except Exception as _e:\n"
-        "    _verdict = type(_e).__name__ + ': ' + str(_e)\n"
-    )
-    nb.run(code)
-    return nb.eval("_verdict")
+    return nb.verdict(src)
 
 
 def verdict_with(nb, grade_id, visible_only=False, **swap):
