@@ -21,9 +21,14 @@ from nnlib._checks import check_choice, check_non_negative, check_real
 from nnlib.activations import logistic, softmax
 
 
-def _check_same_shape(y_pred, y):
+def _targets_like(y_pred, y):
+    """Regression targets in the output's float dtype and shape ((N,) is accepted for (N, 1))."""
+    y = np.asarray(y, dtype=np.result_type(y_pred, np.float32))
+    if y.size == y_pred.size:
+        y = y.reshape(y_pred.shape)
     if y_pred.shape != y.shape:
         raise ValueError(f"targets have shape {y.shape}, but the network's output has shape {y_pred.shape}")
+    return y
 
 
 def mse(y_pred, y):
@@ -32,18 +37,16 @@ def mse(y_pred, y):
     Mean over examples AND outputs, as in the slides. PyTorch ``MSELoss()`` and Keras
     ``MeanSquaredError`` reduce the same way; scikit-learn's MLPRegressor uses half of it.
     """
-    y_pred, y = np.asarray(y_pred), np.asarray(y, dtype=np.result_type(y_pred, np.float32))
-    y = y.reshape(y_pred.shape) if y.size == y_pred.size else y
-    _check_same_shape(y_pred, y)
+    y_pred = np.asarray(y_pred)
+    y = _targets_like(y_pred, y)
     e = y - y_pred
     return float(np.mean(e * e))
 
 
 def mse_grad(y_pred, y):
     """∂J/∂y_pred = 2 (y_pred - d) / (N N_M)."""
-    y_pred, y = np.asarray(y_pred), np.asarray(y, dtype=y_pred.dtype)
-    y = y.reshape(y_pred.shape) if y.size == y_pred.size else y
-    _check_same_shape(y_pred, y)
+    y_pred = np.asarray(y_pred)
+    y = _targets_like(y_pred, y)
     return 2.0 * (y_pred - y) / y_pred.size
 
 

@@ -27,10 +27,9 @@ class NotebookSession:
     def __init__(self, path, timeout=120, env=None, allow_errors=False):
         self.path = Path(path)
         self.nb = nbformat.read(self.path, as_version=4)
-        self.env = {**os.environ, "MPLBACKEND": "Agg", **(env or {})}
-        self.env.pop("NBGRADER_EXECUTION", None)
-        if env and "NBGRADER_EXECUTION" in env:
-            self.env["NBGRADER_EXECUTION"] = env["NBGRADER_EXECUTION"]
+        # not graded unless the caller says so: widgets are built, demos run
+        inherited = {k: v for k, v in os.environ.items() if k != "NBGRADER_EXECUTION"}
+        self.env = {**inherited, "MPLBACKEND": "Agg", **(env or {})}
         self.client = NotebookClient(
             self.nb, timeout=timeout, kernel_name="python3", allow_errors=allow_errors,
             resources={"metadata": {"path": str(self.path.parent)}},
