@@ -9,7 +9,6 @@ rest runs in the plain kernel.
 """
 
 import ast
-import json
 import os
 import re
 import shutil

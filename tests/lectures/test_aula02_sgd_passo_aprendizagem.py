@@ -5,7 +5,6 @@ variables. The exercise test cells are also run against wrong answers (mutants),
 they must reject, and the alpha exercise is checked to be solvable by a range of alphas.
 """
 
-import os
 import sys
 from pathlib import Path
 
