@@ -10,6 +10,7 @@ One idea per module, each read beside the slides:
 - ``schedules``: learning-rate schedules (the slides' linear decay first)
 - ``training``: one loop for online, mini-batch and batch training
 - ``data``, ``surfaces``, ``gradcheck``: data sets, 2-D test functions, finite differences
+- ``liveplot``: widget figures redrawn in place (static part once, moving lines each time)
 """
 
 __version__ = "0.1.0"

@@ -1,0 +1,116 @@
+"""nnlib.liveplot: a blitted redraw shows exactly what a full draw of the same figure shows."""
+
+import io
+
+import numpy as np
+import pytest
+from matplotlib.backends.backend_agg import FigureCanvasAgg
+from matplotlib.figure import Figure
+from PIL import Image
+
+from nnlib.liveplot import LiveFigure, png_bytes
+
+
+def pixels(png):
+    return np.asarray(Image.open(io.BytesIO(png)).convert("RGBA"))
+
+
+def full_draw(fig):
+    """What a plain draw of ``fig`` shows, every artist included (none animated)."""
+    canvas = FigureCanvasAgg(fig)
+    canvas.draw()
+    return np.asarray(canvas.buffer_rgba()).copy()
+
+
+def contour_figure():
+    """A widget-like figure: contour + lines + title + legend on the left, a log curve right."""
+    fig = Figure(figsize=(6, 3), dpi=60)
+    ax0, ax1 = fig.subplots(1, 2)
+    w1, w2 = np.meshgrid(np.linspace(-2, 2, 40), np.linspace(-1, 1, 40))
+    ax0.contour(w1, w2, w1 ** 2 + 5 * w2 ** 2, levels=8, colors="lightgray")
+    ax0.set(xlim=(-2, 2), ylim=(-1, 1))
+    ax1.set(yscale="log", ylim=(1e-6, 1e2), xlim=(0, 30))
+    # zorder 3: above the spines (2.5), where a blitted artist always ends up
+    path = ax0.plot([], [], "o-", ms=3, label="caminho", zorder=3)[0]
+    curve = ax1.plot([], [], zorder=3)[0]
+    legend = ax0.legend(loc="upper right")
+    return fig, (ax0, ax1), [path, curve, ax0.title, legend]
+
+
+def move(artists, seed):
+    path, curve, title, legend = artists
+    p = np.cumsum(np.random.default_rng(seed).normal(size=(31, 2)) * 0.1, axis=0)
+    path.set_data(p[:, 0], p[:, 1])
+    curve.set_data(np.arange(31), np.abs(p[:, 0]) + 1e-3)
+    title.set_text(f"semente {seed}")
+    legend.get_texts()[0].set_text(f"caminho {seed}")
+
+
+@pytest.mark.parametrize("seed", [0, 1, 7])
+def test_redraw_equals_a_full_draw_after_several_updates(seed):
+    fig, _, artists = contour_figure()
+    live = LiveFigure(fig, dynamic=artists)
+    for s in (seed + 100, seed + 200, seed):  # earlier frames must leave no trace
+        move(artists, s)
+        png = live.redraw()
+
+    ref, _, ref_artists = contour_figure()
+    move(ref_artists, seed)
+    np.testing.assert_array_equal(pixels(png), full_draw(ref))
+
+
+def test_redraw_changes_the_picture_when_the_data_change():
+    fig, _, artists = contour_figure()
+    live = LiveFigure(fig, dynamic=artists)
+    move(artists, 0)
+    first = live.redraw()
+    move(artists, 1)
+    assert not np.array_equal(pixels(first), pixels(live.redraw()))
+
+
+def test_static_part_is_frozen_until_a_new_static_key():
+    fig, (ax0, _), artists = contour_figure()
+    live = LiveFigure(fig, dynamic=artists)
+    move(artists, 0)
+    before = pixels(live.redraw(static_key="a"))
+    ax0.set_facecolor("black")  # a static change
+    np.testing.assert_array_equal(pixels(live.redraw(static_key="a")), before)
+    after = pixels(live.redraw(static_key="b"))
+    assert not np.array_equal(after, before)
+
+    ref, (ref_ax0, _), ref_artists = contour_figure()
+    ref_ax0.set_facecolor("black")
+    move(ref_artists, 0)
+    np.testing.assert_array_equal(after, full_draw(ref))
+
+
+def test_hidden_and_forgotten_artists_are_not_drawn():
+    fig, _, artists = contour_figure()
+    live = LiveFigure(fig, dynamic=artists)
+    move(artists, 3)
+    artists[3].set_visible(False)
+    live.forget(artists[2])
+    shown = pixels(live.redraw())
+
+    ref, _, ref_artists = contour_figure()
+    move(ref_artists, 3)
+    ref_artists[3].set_visible(False)
+    ref_artists[2].set_text("")
+    np.testing.assert_array_equal(shown, full_draw(ref))
+
+
+def test_widget_is_an_image_updated_by_every_redraw():
+    fig, _, artists = contour_figure()
+    live = LiveFigure(fig, dynamic=artists)
+    image = live.widget()
+    assert type(image).__name__ == "Image" and image.format == "png"
+    assert live.widget() is image
+    move(artists, 5)
+    png = live.redraw()
+    assert image.value == png and pixels(png).shape == (180, 360, 4)
+
+
+def test_png_bytes_round_trip():
+    rgba = np.random.default_rng(0).integers(0, 256, size=(7, 11, 4), dtype=np.uint8)
+    for level in (0, 1, 9):
+        np.testing.assert_array_equal(pixels(png_bytes(rgba, level)), rgba)
