@@ -9,7 +9,10 @@ The batch size m decides which one runs:
 Each epoch the N examples are put in a random order and split into consecutive mini-batches,
 so every example is used exactly once per epoch (sampling without replacement; the last
 mini-batch is smaller when m does not divide N). As in the slides, J(w) on the whole
-training set is computed before training (k = 0) and after every epoch k.
+training set is computed before training (k = 0) and after every epoch k; ``J_epoch="batch_mean"``
+records the mean of the epoch's mini-batch J instead (weighted by their sizes, so a mean over
+the N examples), as Keras and scikit-learn do (no extra
+pass over the data: on a large set that pass costs as much as half an epoch of training).
 """
 
 import math
@@ -51,7 +54,8 @@ class History:
     Attributes
     ----------
     J : list of float
-        J(w) on the whole training set, before training (epoch 0) and after each epoch.
+        J(w) on the whole training set, before training (epoch 0) and after each epoch; with
+        ``J_epoch="batch_mean"``, from epoch 1 on, the mean of that epoch's mini-batch J.
     J_batch : list of float
         J of each mini-batch, at the weights the update started from (one per iteration).
     updates : list of int
@@ -61,7 +65,8 @@ class History:
     val_J : list of float
         J on the validation data at each epoch, when given.
     accuracy, val_accuracy : list of float
-        Fraction of correct classes, for classification losses.
+        Fraction of correct classes, for classification losses (``accuracy`` only with
+        ``J_epoch="full"``: it needs the pass over the training set).
     diverged : str or None
         The divergence message, if training stopped because J became inf or NaN.
     """
@@ -94,7 +99,7 @@ def _accuracy(out, labels):
 
 
 def train(net, X, Y, loss, optimizer, epochs, batch_size=None, rng=None, X_val=None, Y_val=None,
-          callback=None, tol=None, on_divergence="warn"):
+          callback=None, tol=None, on_divergence="warn", J_epoch="full"):
     """Train ``net`` on (X, Y) with ``optimizer`` for ``epochs`` epochs.
 
     Parameters
@@ -123,6 +128,12 @@ def train(net, X, Y, loss, optimizer, epochs, batch_size=None, rng=None, X_val=N
     on_divergence : {"warn", "raise"}
         When J becomes inf or NaN, stop and warn (``history.diverged`` holds the message),
         or raise :class:`DivergenceError`.
+    J_epoch : {"full", "batch_mean"}
+        What ``history.J`` records after each epoch: ``"full"`` (the slides) J(w(k)) on the
+        whole training set, one forward pass over the N examples; ``"batch_mean"`` the mean
+        of the epoch's mini-batch J, free but measured while w was still changing (the
+        ``loss`` of Keras' History and scikit-learn's ``loss_curve_``). J(w(0)) is always
+        computed on the whole set.
 
     Returns
     -------
@@ -138,6 +149,8 @@ def train(net, X, Y, loss, optimizer, epochs, batch_size=None, rng=None, X_val=N
         tol = check_non_negative("tol", tol)
     if on_divergence not in ("warn", "raise"):
         raise ValueError(f"on_divergence must be 'warn' or 'raise', got {on_divergence!r}")
+    if J_epoch not in ("full", "batch_mean"):
+        raise ValueError(f"J_epoch must be 'full' or 'batch_mean', got {J_epoch!r}")
     if not callable(getattr(optimizer, "step", None)):
         raise TypeError(f"optimizer must have a step(params, grad_fn) method, got {type(optimizer).__name__}")
     if X_val is not None:
@@ -145,16 +158,19 @@ def train(net, X, Y, loss, optimizer, epochs, batch_size=None, rng=None, X_val=N
 
     # Overflow is how divergence shows up: it is reported once, by _diverged, not by numpy.
     with np.errstate(over="ignore", invalid="ignore"):
-        return _loop(net, X, Y, loss, optimizer, epochs, m, rng, X_val, Y_val, callback, tol, on_divergence)
+        return _loop(net, X, Y, loss, optimizer, epochs, m, rng, X_val, Y_val, callback, tol,
+                     on_divergence, J_epoch == "full")
 
 
-def _loop(net, X, Y, loss, optimizer, epochs, m, rng, X_val, Y_val, callback, tol, on_divergence):
+def _loop(net, X, Y, loss, optimizer, epochs, m, rng, X_val, Y_val, callback, tol, on_divergence,
+          full_J):
     N = X.shape[0]
     history = History()
     start = time.perf_counter()
-    _record_epoch(history, net, loss, X, Y, X_val, Y_val, updates=0, seconds=0.0)
+    _record_epoch(history, net, loss, X, Y, X_val, Y_val, 0, 0.0, with_accuracy=full_J)
     t = 0
     for k in range(1, epochs + 1):
+        J_sum = 0.0  # Σ (J of a mini-batch) × (its size), for J_epoch="batch_mean"
         for batch in minibatches(N, m, rng):
             Xb, Yb = X[batch], Y[batch]
             J_batch = []
@@ -167,9 +183,12 @@ def _loop(net, X, Y, loss, optimizer, epochs, m, rng, X_val, Y_val, callback, to
             optimizer.step([net.w], grad_fn)
             t += 1
             history.J_batch.append(J_batch[0])
+            J_sum += J_batch[0] * len(batch)
             if not math.isfinite(J_batch[0]):
                 return _diverged(history, t, k, on_divergence)
-        _record_epoch(history, net, loss, X, Y, X_val, Y_val, t, time.perf_counter() - start)
+        epoch_J = None if full_J else J_sum / N  # mean over the N examples of the epoch
+        _record_epoch(history, net, loss, X, Y, X_val, Y_val, t, time.perf_counter() - start,
+                      epoch_J=epoch_J, with_accuracy=full_J)
         if not math.isfinite(history.J[-1]):
             return _diverged(history, t, k, on_divergence)
         if callback is not None and callback(history) is False:
@@ -191,14 +210,19 @@ def _check_data(net, X, Y, x_name, y_name):
     return X, Y
 
 
-def _record_epoch(history, net, loss, X, Y, X_val, Y_val, updates, seconds):
-    """J(w(k)) on the whole training set (one forward pass), and the validation figures."""
+def _record_epoch(history, net, loss, X, Y, X_val, Y_val, updates, seconds, epoch_J=None,
+                  with_accuracy=True):
+    """J(w(k)) on the whole training set (one forward pass) unless ``epoch_J`` is given, and
+    the validation figures."""
     history.updates.append(updates)
     history.seconds.append(seconds)
-    out = net.forward(X)
-    history.J.append(loss.value(out, Y))
-    if loss.classification:
-        history.accuracy.append(_accuracy(out, Y))
+    if epoch_J is not None:
+        history.J.append(epoch_J)
+    else:
+        out = net.forward(X)
+        history.J.append(loss.value(out, Y))
+        if loss.classification and with_accuracy:
+            history.accuracy.append(_accuracy(out, Y))
     if X_val is not None:
         out_val = net.forward(X_val)
         history.val_J.append(loss.value(out_val, Y_val))

@@ -155,3 +155,51 @@ def test_bad_input(problem):
         train(net, X, Y, "softmax_cross_entropy", object(), 1, rng=rng)
     with pytest.raises(TypeError, match="Generator"):
         train(net, X, Y, "softmax_cross_entropy", sgd, 1, rng=0)
+
+
+@pytest.mark.parametrize("m", [4, 7])
+def test_batch_mean_J_is_the_size_weighted_mean_of_the_epochs_minibatch_J(problem, m):
+    X, Y = problem
+    net = MLP([3, 5, 3], rng=np.random.default_rng(1))
+    hist = train(net, X, Y, "softmax_cross_entropy", optim.Momentum(0.1, 0.9), epochs=3, batch_size=m,
+                 rng=np.random.default_rng(2), J_epoch="batch_mean")
+    sizes = [len(b) for b in minibatches(N, m, np.random.default_rng(0))]  # sizes do not depend on the order
+    per_epoch = len(sizes)
+    assert len(hist.J_batch) == 3 * per_epoch and len(hist.J) == 4
+    for k in range(1, 4):
+        J_b = hist.J_batch[(k - 1) * per_epoch:k * per_epoch]
+        assert hist.J[k] == pytest.approx(np.dot(J_b, sizes) / N, rel=1e-12)
+    assert hist.accuracy == []  # accuracy needs the pass over the training set
+
+
+def test_batch_mean_J_changes_the_record_not_the_training(problem):
+    X, Y = problem
+    runs = {}
+    for mode in ("full", "batch_mean"):
+        net = MLP([3, 5, 3], rng=np.random.default_rng(1))
+        hist = train(net, X, Y, "softmax_cross_entropy", optim.Adam(0.05), epochs=4, batch_size=7,
+                     rng=np.random.default_rng(2), J_epoch=mode)
+        runs[mode] = (net.w.copy(), hist)
+    (w_full, full), (w_mean, mean) = runs["full"], runs["batch_mean"]
+    np.testing.assert_array_equal(w_full, w_mean)
+    assert full.J_batch == mean.J_batch and full.J[0] == mean.J[0]
+    assert full.J[1:] != mean.J[1:]  # w changes during an epoch: the two records differ
+
+
+def test_batch_mean_J_of_full_batch_training_is_J_at_the_start_of_the_epoch(problem):
+    """With m = N the only mini-batch is the whole set, seen at the weights w(k-1)."""
+    X, Y = problem
+    hists = {}
+    for mode in ("full", "batch_mean"):
+        net = MLP([3, 5, 3], rng=np.random.default_rng(1))
+        hists[mode] = train(net, X, Y, "softmax_cross_entropy", optim.SGD(0.5), epochs=5,
+                            rng=np.random.default_rng(2), J_epoch=mode)
+    np.testing.assert_allclose(hists["batch_mean"].J[1:], hists["full"].J[:-1], rtol=1e-12)
+
+
+def test_J_epoch_must_be_full_or_batch_mean(problem):
+    X, Y = problem
+    net = MLP([3, 5, 3], rng=np.random.default_rng(1))
+    with pytest.raises(ValueError, match="J_epoch must be 'full' or 'batch_mean', got 'mean'"):
+        train(net, X, Y, "softmax_cross_entropy", optim.SGD(0.1), epochs=1, rng=np.random.default_rng(0),
+              J_epoch="mean")
