@@ -25,6 +25,9 @@ from nnlib.network import MLP
 from nnlib.training import accuracy, train
 
 MARKERS = ("<!-- bench:start -->", "<!-- bench:end -->")
+# nnlib recording J as scikit-learn's loss_curve_ does (the mean of the epoch's mini-batch J);
+# "nnlib" records the slides' J(w(k)) with a pass over the whole training set after each epoch.
+NNLIB_MEAN = "nnlib, J_epoch=batch_mean"
 
 
 @dataclass
@@ -59,12 +62,13 @@ def timed(fn, runs):
 
 # -- runners: each returns (seconds for cfg.epochs epochs, final training accuracy) ---------
 
-def run_nnlib(cfg):
+def run_nnlib(cfg, J_epoch="full"):
     def once():
         rng = np.random.default_rng(0)
         net = MLP(cfg.sizes, activation=cfg.act, rng=rng)
         opt = optim.Momentum(alpha=cfg.alpha, mu=0.9) if cfg.optimizer == "momentum" else optim.Adam(alpha=cfg.alpha)
-        train(net, cfg.X, cfg.y, "softmax_cross_entropy", opt, cfg.epochs, batch_size=cfg.batch_size, rng=rng)
+        train(net, cfg.X, cfg.y, "softmax_cross_entropy", opt, cfg.epochs, batch_size=cfg.batch_size, rng=rng,
+              J_epoch=J_epoch)
         return accuracy(net, cfg.X, cfg.y)
     return timed(once, cfg.runs)
 
@@ -167,7 +171,8 @@ def configs(quick=False):
 
 
 def measure(cfg, with_torch):
-    runners = {"nnlib": run_nnlib, "hand loop": run_hand,
+    runners = {"nnlib": run_nnlib, NNLIB_MEAN: lambda c: run_nnlib(c, J_epoch="batch_mean"),
+               "hand loop": run_hand,
                "hand loop, no J recorded": lambda c: run_hand(c, record_J=False),
                "scikit-learn": run_sklearn}
     if with_torch:
@@ -184,7 +189,7 @@ def table(results):
     lines = ["| configuration | runner | ms / epoch | samples / s | nnlib speed-up | train accuracy |",
              "| --- | --- | ---: | ---: | ---: | ---: |"]
     for cfg, rows in results:
-        base = rows["nnlib"][0]
+        base = rows["nnlib"][0]  # speed-up column: relative to nnlib with the full-set J
         for name, (sec, acc) in rows.items():
             acc_text = "" if np.isnan(acc) else f"{acc:.3f}"
             lines.append(f"| {cfg.name} | {name} | {sec * 1e3:.2f} | {len(cfg.X) / sec:,.0f} | "
@@ -203,23 +208,36 @@ def targets(results):
             return None
         return rows[a][0] / rows[b][0]
 
-    for name, rows in by_name.items():
+    # Like with like: scikit-learn and the PyTorch loop never make a pass over the whole set
+    # between epochs, so they are compared with NNLIB_MEAN; the hand loop is run both ways.
+    # Each check: (text, ratio, bound, op, the same ratio with nnlib's full-set J or None).
+    mean, full = NNLIB_MEAN, "nnlib"
+    for name in by_name:
         if name.startswith("digits") and "m=32" in name:
-            checks.append((f"{name}: scikit-learn time / nnlib time >= 3", ratio(name, "scikit-learn", "nnlib"), 3, ">="))
-            checks.append((f"{name}: PyTorch time / nnlib time >= 4", ratio(name, "PyTorch", "nnlib"), 4, ">="))
-            checks.append((f"{name}: nnlib time / hand loop time <= 1.15", ratio(name, "nnlib", "hand loop"), 1.15, "<="))
+            checks.append((f"{name}: scikit-learn time / nnlib time >= 3", ratio(name, "scikit-learn", mean), 3,
+                           ">=", ratio(name, "scikit-learn", full)))
+            checks.append((f"{name}: PyTorch time / nnlib time >= 4", ratio(name, "PyTorch", mean), 4, ">=",
+                           ratio(name, "PyTorch", full)))
+            checks.append((f"{name}: nnlib time / hand loop time <= 1.15",
+                           ratio(name, mean, "hand loop, no J recorded"), 1.15, "<=", ratio(name, full, "hand loop")))
         if "online" in name:
-            checks.append((f"{name}: scikit-learn time / nnlib time >= 2.5", ratio(name, "scikit-learn", "nnlib"), 2.5, ">="))
+            checks.append((f"{name}: scikit-learn time / nnlib time >= 2.5", ratio(name, "scikit-learn", mean), 2.5,
+                           ">=", ratio(name, "scikit-learn", full)))
         if name.startswith("synthetic"):
-            checks.append((f"{name}: nnlib time / PyTorch time <= 1.1", ratio(name, "nnlib", "PyTorch"), 1.1, "<="))
-            checks.append((f"{name}: nnlib time / BLAS floor <= 2", ratio(name, "nnlib", "BLAS floor"), 2, "<="))
-    lines = ["| target | measured | met |", "| --- | ---: | :---: |"]
-    for text, value, bound, op in checks:
+            checks.append((f"{name}: nnlib time / PyTorch time <= 1.1", ratio(name, mean, "PyTorch"), 1.1, "<=",
+                           ratio(name, full, "PyTorch")))
+            checks.append((f"{name}: nnlib time / BLAS floor <= 2", ratio(name, mean, "BLAS floor"), 2, "<=",
+                           ratio(name, full, "BLAS floor")))
+    lines = [f"nnlib is `{mean}` here, like scikit-learn's `loss_curve_` (and the PyTorch loop and the hand loop "
+             "without J, which record no full-set J); the last column gives the same ratio for nnlib recording "
+             "the slides' J(w(k)) on the whole set (against the hand loop that does the same).", "",
+             "| target | measured | met | with the full-set J |", "| --- | ---: | :---: | ---: |"]
+    for text, value, bound, op, value_full in checks:
         if value is None:
-            lines.append(f"| {text} | not measured (torch missing) | |")
+            lines.append(f"| {text} | not measured (torch missing) | | |")
             continue
         met = value >= bound if op == ">=" else value <= bound
-        lines.append(f"| {text} | {value:.2f} | {'yes' if met else 'NO'} |")
+        lines.append(f"| {text} | {value:.2f} | {'yes' if met else 'NO'} | {value_full:.2f} |")
     return "\n".join(lines)
 
 
