@@ -10,8 +10,8 @@ as fresh pages, and every page costs a fault. Measured on this course's 2-core V
 for those 264k weights: momentum 2.9 ms of CPU, Adam 11.5 ms; with the settings below 0.4 ms
 and 2.0 ms (docs/performance.md).
 
-The settings keep freed blocks of up to 32 MB inside the process for reuse (the largest
-``M_MMAP_THRESHOLD`` glibc accepts on 64-bit) and give memory back to the system only when
+The settings keep freed blocks of up to 32 MB inside the process for reuse (the ceiling of
+glibc's own dynamic mmap threshold on 64-bit) and give memory back to the system only when
 256 MB at the top of the heap are free. Elsewhere (macOS, Windows, musl) nothing changes.
 Set ``NNLIB_DEFAULT_MALLOC=1`` in the environment before importing nnlib to keep glibc's
 defaults (for example, to measure the difference).

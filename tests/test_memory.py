@@ -1,6 +1,5 @@
 """nnlib._memory: the glibc malloc settings nnlib makes on import (Linux only)."""
 
-import ctypes
 import ctypes.util
 import platform
 
@@ -21,11 +20,3 @@ def test_thresholds_are_accepted_by_glibc(monkeypatch):
 def test_environment_variable_keeps_the_defaults(monkeypatch):
     monkeypatch.setenv("NNLIB_DEFAULT_MALLOC", "1")
     assert _memory.keep_freed_memory() is False
-
-
-@pytest.mark.skipif(not GLIBC, reason="mallopt is glibc's")
-def test_mmap_threshold_is_the_largest_glibc_accepts():
-    mallopt = ctypes.CDLL(ctypes.util.find_library("c")).mallopt
-    assert mallopt(_memory.M_MMAP_THRESHOLD, _memory.MMAP_THRESHOLD + 1) == 0  # rejected, unchanged
-    assert mallopt(_memory.M_MMAP_THRESHOLD, _memory.MMAP_THRESHOLD) == 1
-    assert _memory.TRIM_THRESHOLD > _memory.MMAP_THRESHOLD
