@@ -145,6 +145,22 @@ def test_digits():
     assert np.array_equal(Xs[order], X[ref]) and np.array_equal(ys[order], y[ref])
 
 
+def test_digits_are_scikit_learns_load_digits_without_importing_it():
+    import subprocess
+    import sys
+
+    from sklearn.datasets import load_digits
+
+    X, y = data.digits()
+    bunch = load_digits()
+    np.testing.assert_array_equal(X, bunch.data / 16.0)
+    np.testing.assert_array_equal(y, bunch.target)
+    assert y.dtype == np.int64 and X.dtype == np.float64
+    code = "import sys, nnlib.data; nnlib.data.digits(); print('sklearn' in sys.modules)"
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
+    assert out.stdout.strip() == "False"
+
+
 def test_one_hot():
     Y = data.one_hot(np.array([2, 0, 1, 2]), 3)
     assert Y.dtype == np.float64

@@ -71,6 +71,86 @@ def test_widget_shows_divergence(nb):
     assert "J final" in fine["J_title"]
 
 
+# --------------------------------------------------------------------------- live widget
+PIXELS = (
+    "import io as _io\n"
+    "from PIL import Image as _Image\n"
+    "from matplotlib.backends.backend_agg import FigureCanvasAgg as _FigureCanvasAgg\n"
+    "def _png_pixels(png):\n"
+    "    return np.asarray(_Image.open(_io.BytesIO(png)).convert('RGBA'))\n"
+    "def _full_draw(fig):\n"
+    "    canvas = _FigureCanvasAgg(fig)\n"
+    "    canvas.draw()\n"
+    "    return np.asarray(canvas.buffer_rgba()).copy()\n"
+    "def _differing_pixels(png, fig):\n"
+    "    a, b = _png_pixels(png), _full_draw(fig)\n"
+    "    return -1 if a.shape != b.shape else int(np.sum(np.any(a != b, axis=-1)))\n"
+)
+
+
+def test_live_callback_returns_png_that_follows_the_sliders(nb):
+    nb.run(PIXELS + "_png_a = show_batch_size(20, 0.1)\n_png_b = show_batch_size(5, 0.1)\n"
+           "_png_c = show_batch_size(5, 0.3)")
+    assert nb.eval("all(p[:8] == b'\\x89PNG\\r\\n\\x1a\\n' for p in (_png_a, _png_b, _png_c))")
+    assert nb.eval("bool((_png_pixels(_png_a) != _png_pixels(_png_b)).any())")  # m moved
+    assert nb.eval("bool((_png_pixels(_png_b) != _png_pixels(_png_c)).any())")  # α moved
+    assert nb.eval("plt.get_fignums()") == []  # nothing for the inline backend to show again
+
+
+# earlier moves, then the target: the J axis top (the static key) goes 10 -> 1e60 -> 1e12 -> 1e4
+# and back, so cached backgrounds and fresh ones are both exercised
+MOVES = [(1, 0.9), (2, 0.5), (20, 0.1), (1, 0.2), (200, 0.02)]
+
+
+@pytest.mark.parametrize("target", [(20, 0.1), (1, 0.9), (1, 0.2), (2, 0.5), (200, 1.0), (1, 0.05)])
+def test_live_redraw_equals_a_full_draw_of_plot_batch_size(nb, target):
+    """The in-place redraw, after other moves, shows pixel for pixel what plot_batch_size draws."""
+    nb.run(PIXELS)
+    for m, alpha in MOVES:
+        nb.run(f"show_batch_size({m}, {alpha})")
+    assert nb.eval(f"_differing_pixels(show_batch_size{target!r}, plot_batch_size{target!r})") == 0
+
+
+def test_J_axis_steps_show_the_whole_curve(nb):
+    """The J axis is fixed per step (blitting cannot rescale): it must hold the highest J drawn."""
+    rows = nb.eval(
+        "[(m, a, plot_batch_size(m, a).axes[1].get_ylim(), float(np.max(plot_batch_size(m, a).axes[1].lines[0].get_ydata())),"
+        " float(np.min(plot_batch_size(m, a).axes[1].lines[0].get_ydata())))"
+        " for m, a in [(20, 0.1), (200, 0.01), (1, 0.2), (1, 0.5), (1, 1.0), (2, 1.0), (5, 1.0)]]")
+    tops = []
+    for m, alpha, (bottom, top), high, low in rows:
+        assert bottom < low and high < top, (m, alpha, bottom, top, low, high)
+        tops.append(top)
+    assert tops[:2] == [10.0, 10.0]  # the usual moves keep the first step: no static redraw
+    assert tops[2] > 10.0 and tops[4] >= 1e53  # online with a large α: J grows by many decades
+
+
+def test_widget_controls_drive_the_image(nb):
+    nb.run("_sent = []\nlive.image.observe(lambda change: _sent.append(change['new']), 'value')\n"
+           "try:\n"
+           "    controles['alpha'].value = 0.35\n"
+           "    controles['m'].value = 5\n"
+           "finally:\n"
+           "    live.image.unobserve_all('value')\n"
+           "_title = live_artists['suptitle'].get_text()\n"
+           "controles['m'].value, controles['alpha'].value = 20, 0.1")
+    assert nb.eval("len(_sent)") == 2
+    assert nb.eval("_sent[-1] == show_batch_size(5, 0.35)")
+    assert "m = 5," in nb.eval("_title") and "α = 0.35" in nb.eval("_title")
+
+
+def test_divergence_beyond_the_sliders_never_raises(nb):
+    """α = 3 (beyond the slider) makes J inf/NaN: the curve is cut, nothing non-finite is drawn."""
+    nb.run(PIXELS + "_png_div = show_batch_size(1, 3.0)")
+    assert nb.eval("_png_div[:8] == b'\\x89PNG\\r\\n\\x1a\\n'")
+    summary = nb.eval("{'finite': all(bool(np.all(np.isfinite(l.get_xydata()))) for ax in plot_batch_size(1, 3.0).axes"
+                      " for l in ax.lines), 'title': plot_batch_size(1, 3.0).axes[1].get_title(),"
+                      " 'n': len(plot_batch_size(1, 3.0).axes[1].lines[0].get_xdata())}")
+    assert summary["finite"] and "diverg" in summary["title"]
+    assert 0 < summary["n"] < 1001  # cut at the first non-finite point
+    assert nb.eval("_differing_pixels(show_batch_size(1, 3.0), plot_batch_size(1, 3.0))") == 0
+
+
 
 # --------------------------------------------------------------------------- claims
 def test_slides_loops_equal_train(nb):

@@ -78,6 +78,58 @@ def test_widget_marks_divergence(nb):
     assert labels[2] == "Nesterov (diverge)"                 # α b > 2 (1 + μ) / (1 + 2 μ) = 1.5
 
 
+PIXELS = r'''
+import io as _io
+import numpy as _np
+from PIL import Image as _Image
+from matplotlib.backends.backend_agg import FigureCanvasAgg as _FigureCanvasAgg
+
+
+def _png_pixels(png):
+    return _np.asarray(_Image.open(_io.BytesIO(png)).convert("RGBA"))
+
+
+def _full_draw(fig):
+    """Every artist of a plain figure drawn once (no tight bbox): what the figure shows."""
+    canvas = _FigureCanvasAgg(fig)
+    canvas.draw()
+    return _np.asarray(canvas.buffer_rgba()).copy()
+
+
+def _differing_pixels(png, fig):
+    a, b = _png_pixels(png), _full_draw(fig)
+    return -1 if a.shape != b.shape else int((a != b).any(axis=-1).sum())
+'''
+
+
+def test_widget_callback_returns_png(nb):
+    nb.run(PIXELS)
+    nb.run("_png_a = show_trajectories(0.06, 0.7, 'todos'); _png_b = show_trajectories(0.03, 0.95, 'momentum')")
+    assert nb.eval("[type(p).__name__ for p in (_png_a, _png_b)]") == ["bytes", "bytes"]
+    assert nb.eval("_png_a[:8] == b'\\x89PNG\\r\\n\\x1a\\n' and _png_b[:8] == b'\\x89PNG\\r\\n\\x1a\\n'")
+    assert nb.eval("bool((_png_pixels(_png_a) != _png_pixels(_png_b)).any())")
+    assert nb.eval("live.image.value == _png_b")  # what the widget shows
+
+
+@pytest.mark.parametrize("args", [(0.06, 0.7, "todos"), (0.03, 0.95, "momentum"),
+                                  (0.11, 0.5, "todos"), (0.12, 0.99, "nesterov"), (0.005, 0.0, "sgd")])
+def test_widget_redraw_equals_a_full_draw(nb, args):
+    """The in-place redraw, after other moves, shows pixel for pixel what plot_trajectories draws."""
+    nb.run(PIXELS)
+    for other in ((0.12, 0.99, "todos"), (0.005, 0.0, "sgd"), (0.08, 0.3, "nesterov")):
+        nb.run(f"show_trajectories{other!r}")
+    assert nb.eval(f"_differing_pixels(show_trajectories{args!r}, plot_trajectories{args!r})") == 0
+
+
+def test_widget_legend_follows_the_optimizer(nb):
+    """The callback rebuilds the legend: only the chosen optimizers, with the divergence mark."""
+    nb.run("show_trajectories(0.11, 0.5, 'todos'); show_trajectories(0.11, 0.5, 'sgd')")
+    assert nb.eval("[t.get_text() for t in live_artists['legend'].get_texts()]") == [
+        "gradiente descendente (diverge)"]
+    assert nb.eval("sum(l is live_artists['legend'] for l in live.dynamic)") == 1
+    assert nb.eval("sum(type(a).__name__ == 'Legend' for a in live.dynamic)") == 1
+
+
 
 # ------------------------------------------------------------------ the notebook's claims
 def test_quadratic_claims(nb):

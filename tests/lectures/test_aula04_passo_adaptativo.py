@@ -92,10 +92,12 @@ def test_grading_mode_skips_widget_and_slow_demos():
 
 # ----------------------------------------------------------------------------- widget callback
 
+# The figure keeps one (hidden, empty) line per optimizer not chosen: only visible lines count.
 FIGURE_SUMMARY = """[
     {"title": ax.get_title(),
      "lines": [[ln.get_label(), ln.get_xdata().tolist(), ln.get_ydata().tolist()]
-               for ln in ax.get_lines() if not ln.get_label().startswith("_")]}
+               for ln in ax.get_lines()
+               if ln.get_visible() and not ln.get_label().startswith("_")]}
     for ax in fig.axes]"""
 
 
@@ -464,9 +466,83 @@ def test_calling_nnlib_is_reported(nb):
     assert error is not None and "implementação pronta" in error, error
 
 
-def test_widget_draws_diverging_optimizers(nb):
-    """A diverging optimizer (J ~ 1e285) must still give a drawable figure, not an OverflowError."""
-    nb.run("import io as _io\n"
-           "_fig = plot_optimizers(optimizers=tuple(OPTIMIZER_NAMES), alpha=0.01, surface='rosenbrock')\n"
-           "_fig.savefig(_io.BytesIO(), format='png')")
-    assert any("divergiu" in label for label in nb.eval("[l.get_label() for l in _fig.axes[1].get_lines()]"))
+# ----------------------------------------------------------------------------- live widget
+
+PIXELS = r"""
+import io as _io
+import numpy as _np
+from PIL import Image as _Image
+from matplotlib.backends.backend_agg import FigureCanvasAgg as _FigureCanvasAgg
+
+
+def _pixels(png):
+    return _np.asarray(_Image.open(_io.BytesIO(png)).convert("RGBA"))
+
+
+def _full_draw(fig):
+    # a plain draw of a fresh figure, no bbox_inches="tight", every artist included
+    canvas = _FigureCanvasAgg(fig)
+    canvas.draw()
+    return _np.asarray(canvas.buffer_rgba()).copy()
+
+
+def _mismatch(png, fig):
+    a, b = _pixels(png), _full_draw(fig)
+    return -1 if a.shape != b.shape else int((a != b).any(axis=-1).sum())
+"""
+
+ALL = ("sgd", "momentum", "nesterov", "adagrad", "rmsprop", "adam")
+# the calls that crashed with OverflowError in the benchmark (docs/performance.md), exactly
+DIVERGING = [
+    dict(optimizers=ALL, alpha=0.01, mu=0.9, rho=0.9, beta1=0.9, beta2=0.999, surface="rosenbrock"),
+    dict(optimizers=ALL, alpha=0.1, mu=0.9, rho=0.9, beta1=0.9, beta2=0.999, surface="rosenbrock"),
+    dict(optimizers=ALL, alpha=3.1622776601683795, mu=0.9, rho=0.9, beta1=0.9, beta2=0.999,
+         surface="bounded_saddle"),
+]
+
+
+def call(kwargs):
+    return ", ".join(f"{k}={v!r}" for k, v in kwargs.items())
+
+
+def test_widget_callback_returns_png_equal_to_a_full_draw(nb):
+    """show_optimizers redraws one LiveFigure in place: its PNG must be, pixel for pixel, what a
+    full draw of a fresh plot_optimizers figure with the same values shows, after other moves
+    (other optimizers, sliders, and surfaces, so other contours and limits) in between."""
+    nb.run(PIXELS)
+    target = dict(optimizers=("sgd", "nesterov", "adam"), alpha=0.01, mu=0.8, rho=0.95,
+                  beta1=0.8, beta2=0.99, surface="beale")
+    moves = [dict(optimizers=ALL, alpha=0.1, surface="beale"),
+             dict(optimizers=("adagrad",), alpha=1.0, mu=0.5, surface="quadratic"),
+             dict(optimizers=(), surface="bounded_saddle"),
+             DIVERGING[1],
+             dict(optimizers=("rmsprop", "momentum"), alpha=0.003, surface="beale")]
+    for kwargs in moves + [target]:
+        nb.run(f"_png = show_optimizers({call(kwargs)})")
+    assert nb.eval("type(_png).__name__") == "bytes"
+    assert nb.eval("_png[:8] == b'\\x89PNG\\r\\n\\x1a\\n'")
+    assert nb.eval("live.image is None or live.image.value == _png")
+    assert nb.eval(f"_mismatch(_png, plot_optimizers({call(target)}))") == 0
+    # the same after coming back to a surface whose static part is cached
+    nb.run(f"_png = show_optimizers({call(moves[1])})")
+    assert nb.eval(f"_mismatch(_png, plot_optimizers({call(moves[1])}))") == 0
+    # ... and a different slider value gives a different picture
+    nb.run(f"_other = show_optimizers({call({**moves[1], 'alpha': 0.3})})")
+    assert nb.eval("_pixels(_png).shape == _pixels(_other).shape")
+    assert nb.eval("bool((_pixels(_png) != _pixels(_other)).any())")
+
+
+@pytest.mark.parametrize("kwargs", DIVERGING, ids=["rosenbrock-0.01", "rosenbrock-0.1", "saddle-3.16"])
+def test_widget_draws_diverging_optimizers(nb, kwargs):
+    """A diverging optimizer (J ~ 1e285) must give a PNG, not an OverflowError, both from the
+    widget callback and from a full draw of plot_optimizers, and say "(divergiu)"."""
+    nb.run(PIXELS)
+    nb.run(f"_png = show_optimizers({call(kwargs)})")
+    assert nb.eval("_png[:4] == b'\\x89PNG'")
+    legend = nb.eval("[t.get_text() for t in live_artists['legends'][1].get_texts()]")
+    assert any("divergiu" in text for text in legend), legend
+    nb.run(f"_fig = plot_optimizers({call(kwargs)})\n"
+           "_fig.savefig(_io.BytesIO(), format='png', bbox_inches='tight')")
+    assert nb.eval("_mismatch(_png, _fig)") == 0
+    assert any("divergiu" in label for label in nb.eval(
+        "[l.get_label() for l in _fig.axes[1].get_lines() if l.get_visible()]"))
