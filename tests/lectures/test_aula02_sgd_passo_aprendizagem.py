@@ -80,21 +80,100 @@ def test_widget_callback_constant_when_alphas_equal(nb):
 
 
 
-def test_widget_sliders_display_one_figure_per_change(nb):
-    # the notebook's widget (built because NBGRADER_EXECUTION is unset here) calls the callback
-    # and displays its figure exactly once per slider change
-    nb.run("_shown = []\n_display = display\n"
-           "display = lambda obj: _shown.append((type(obj).__name__, obj.axes[0].get_title()))\n"
+def test_widget_sliders_redraw_the_image_once_per_change(nb):
+    # the notebook's widget (built because NBGRADER_EXECUTION is unset here): each slider change
+    # calls the callback once, which redraws the one live figure and sends its PNG to the image
+    nb.run("_sent = []\n"
+           "live.image.observe(lambda change: _sent.append((change['new'], live_artists['schedule_title'].get_text())),"
+           " 'value')\n"
            "try:\n"
-           "    widget.children[0].value = 0.45\n"
-           "    widget.children[2].value = 200\n"
+           "    controles['alpha0'].value = 0.45\n"
+           "    controles['tau'].value = 200\n"
            "finally:\n"
-           "    display = _display")
-    shown = nb.eval("_shown")
-    assert [kind for kind, _ in shown] == ["Figure", "Figure"]
-    assert "0.45" in shown[0][1] and "400" in shown[0][1]
-    assert "0.45" in shown[1][1] and "200" in shown[1][1]
-    assert nb.eval("plt.get_fignums()") == []  # nothing left open for the inline backend to repeat
+           "    live.image.unobserve_all('value')\n"
+           "_sent_ok = [png == show_schedule_training(0.45, 0.02, tau) for (png, _), tau in zip(_sent, (400, 200))]\n"
+           "controles['alpha0'].value, controles['tau'].value = 0.3, 400")
+    shown = nb.eval("[title for _, title in _sent]")
+    assert len(shown) == 2 and nb.eval("_sent_ok") == [True, True]
+    assert "0.45" in shown[0] and "400" in shown[0]
+    assert "0.45" in shown[1] and "200" in shown[1]
+    assert nb.eval("plt.get_fignums()") == []  # nothing left open for the inline backend to show
+
+
+# ------------------------------------------------------------------ live widget
+PIXELS = (
+    "import io as _io\n"
+    "from PIL import Image as _Image\n"
+    "from matplotlib.backends.backend_agg import FigureCanvasAgg as _FigureCanvasAgg\n"
+    "def _png_pixels(png):\n"
+    "    return np.asarray(_Image.open(_io.BytesIO(png)).convert('RGBA'))\n"
+    "def _full_draw(fig):\n"
+    "    canvas = _FigureCanvasAgg(fig)\n"
+    "    canvas.draw()\n"
+    "    return np.asarray(canvas.buffer_rgba()).copy()\n"
+    "def _differing_pixels(png, fig):\n"
+    "    a, b = _png_pixels(png), _full_draw(fig)\n"
+    "    return -1 if a.shape != b.shape else int(np.sum(np.any(a != b, axis=-1)))\n"
+)
+PNG_MAGIC = "b'\\x89PNG\\r\\n\\x1a\\n'"
+
+
+def test_live_callback_returns_png_that_follows_the_sliders(nb):
+    nb.run(PIXELS + "_pngs = [show_schedule_training(*v) for v in"
+           " [(0.3, 0.02, 400), (0.35, 0.02, 400), (0.35, 0.05, 400), (0.35, 0.05, 600)]]")
+    assert nb.eval(f"all(p[:8] == {PNG_MAGIC} for p in _pngs)")
+    # every move (α₀, α_τ, τ) changes the picture
+    assert nb.eval("[bool((_png_pixels(a) != _png_pixels(b)).any()) for a, b in zip(_pngs, _pngs[1:])]") == [True] * 3
+    assert nb.eval("plt.get_fignums()") == []
+
+
+# earlier moves that visit several static keys (tops of the two y axes), then the target
+MOVES = [(1.0, 0.02, 400), (0.1, 0.3, 20), (0.05, 0.01, 800), (0.7, 0.01, 800), (0.3, 0.02, 400)]
+
+
+@pytest.mark.parametrize("target", [(0.3, 0.02, 400), (0.5, 0.01, 100), (1.0, 0.02, 400), (0.05, 0.05, 200),
+                                    (0.03, 0.001, 20), (0.7, 0.3, 800)])
+def test_live_redraw_equals_a_full_draw_of_plot_schedule_training(nb, target):
+    """The in-place redraw, after other moves, shows pixel for pixel what plot_schedule_training draws."""
+    nb.run(PIXELS)
+    for move in MOVES:
+        nb.run(f"show_schedule_training{move!r}")
+    assert nb.eval(f"_differing_pixels(show_schedule_training{target!r}, plot_schedule_training{target!r})") == 0
+
+
+def test_axes_steps_hold_every_curve(nb):
+    """The y axes are fixed per step (blitting cannot rescale): they must hold what is drawn."""
+    cases = [(0.3, 0.02, 400), (0.01, 0.001, 800), (0.05, 0.3, 20), (0.6, 0.01, 400), (0.9, 0.1, 100),
+             (1.0, 1.0, 20), (0.98, 0.05, 200), (0.28, 0.005, 400)]
+    rows = nb.eval(
+        "[[(ax.get_ylim(), [(float(np.min(l.get_ydata())), float(np.max(l.get_ydata())))"
+        "   for l in ax.lines if l.get_visible() and len(l.get_ydata()) > 2])"
+        "  for ax in plot_schedule_training(*v).axes] for v in " + repr(cases) + "]")
+    for case, axes in zip(cases, rows):
+        for (bottom, top), extents in axes:
+            for low, high in extents:
+                assert bottom <= low and high < top, (case, bottom, top, low, high)
+    alpha_tops = [axes[0][0][1] for axes in rows]
+    excess_tops = [axes[1][0][1] for axes in rows]
+    # the default view: α_j fills most of its panel, J - J* on the first step (10)
+    assert alpha_tops[0] == pytest.approx(0.33) and excess_tops[0] == 10.0
+    assert alpha_tops[1] < 0.05  # small steps get a small α axis
+    assert excess_tops[5] >= 1e53  # α = 1 constant: J - J* grows by ~54 decades
+
+
+def test_divergence_beyond_the_sliders_never_raises(nb):
+    """α₀ = 3 (beyond the slider, it diverges as in section 3): its curves are left out, not drawn as NaN."""
+    nb.run(PIXELS + "_png_div = show_schedule_training(3.0, 0.02, 400)\n"
+           "_fig_div = plot_schedule_training(3.0, 0.02, 400)")
+    assert nb.eval(f"_png_div[:8] == {PNG_MAGIC}")
+    ax2 = nb.eval("{'title': _fig_div.axes[1].get_title(),"
+                  " 'legend': [t.get_text() for t in _fig_div.axes[1].get_legend().get_texts()],"
+                  " 'visible': [l.get_visible() for l in _fig_div.axes[1].lines],"
+                  " 'finite': all(bool(np.all(np.isfinite(l.get_xydata()))) for l in _fig_div.axes[1].lines)}")
+    assert "divergiu" in ax2["title"] and ax2["finite"]
+    assert ax2["visible"][0] is False and "divergiu" in ax2["legend"][0]
+    assert ax2["visible"][1] is True and "divergiu" not in ax2["legend"][1]  # α_τ = 0.02 is fine
+    assert nb.eval("_differing_pixels(show_schedule_training(3.0, 0.02, 400), _fig_div)") == 0
 
 
 def test_widget_hidden_while_grading():

@@ -22,14 +22,16 @@ HAS_TORCH = importlib.util.find_spec("torch") is not None
 HAS_SKORCH = HAS_TORCH and importlib.util.find_spec("skorch") is not None
 HAS_KERAS = HAS_TORCH and importlib.util.find_spec("keras") is not None
 
-# Summary of a matplotlib figure, defined in the notebook's kernel for the tests.
+# Summary of a matplotlib figure, defined in the notebook's kernel for the tests. The figure
+# keeps its artists and hides those a case does not use: only visible ones count.
 SUMMARY = r'''
 def _summary(fig):
     axes = []
     for ax in fig.axes:
         axes.append({"title": ax.get_title(), "visible": ax.axison,
-                     "lines": [[float(v) for v in line.get_ydata()] for line in ax.lines],
-                     "texts": [t.get_text() for t in ax.texts]})
+                     "lines": [[float(v) for v in line.get_ydata()] for line in ax.lines
+                               if line.get_visible()],
+                     "texts": [t.get_text() for t in ax.texts if t.get_visible()]})
     return {"suptitle": fig._suptitle.get_text() if fig._suptitle else "", "axes": axes}
 '''
 
@@ -74,6 +76,51 @@ def test_widget_callback_redraws(nb):
         keras_adagrad = summary(nb, "Keras", "AdaGrad")
         assert "dentro da raiz" in keras_adagrad["suptitle"]
         assert max_diff(keras_adagrad) > 1e-6
+
+
+
+PIXELS = r"""
+import io as _io
+import numpy as _np
+from PIL import Image as _Image
+from matplotlib.backends.backend_agg import FigureCanvasAgg as _FigureCanvasAgg
+
+
+def _pixels(png):
+    return _np.asarray(_Image.open(_io.BytesIO(png)).convert("RGBA"))
+
+
+def _full_draw(fig):
+    # a plain draw of a fresh figure, no bbox_inches="tight", every artist included
+    canvas = _FigureCanvasAgg(fig)
+    canvas.draw()
+    return _np.asarray(canvas.buffer_rgba()).copy()
+
+
+def _mismatch(png, fig):
+    a, b = _pixels(png), _full_draw(fig)
+    return -1 if a.shape != b.shape else int((a != b).any(axis=-1).sum())
+"""
+
+
+def test_widget_callback_returns_png_equal_to_a_full_draw(nb):
+    """show_framework_curves redraws one LiveFigure in place: its PNG must be, pixel for pixel,
+    what a full draw of a fresh plot_framework_curves figure shows, after other choices in
+    between (with and without the right panel, which switches the static part)."""
+    nb.run(PIXELS)
+    moves = [("scikit-learn", "AdaGrad"), ("scikit-learn", "Adam"), ("PyTorch", "RMSProp"),
+             ("scikit-learn", "RMSProp"), ("Keras", "SGD")]
+    for target in [("scikit-learn", "Momentum"), ("scikit-learn", "AdaGrad")]:
+        for framework, optimizer in moves + [target]:
+            nb.run(f"_png = show_framework_curves({framework!r}, {optimizer!r})")
+        assert nb.eval("type(_png).__name__") == "bytes"
+        assert nb.eval("_png[:8] == b'\\x89PNG\\r\\n\\x1a\\n'")
+        assert nb.eval("live.image.value == _png")   # what the widget shows
+        assert nb.eval(f"_mismatch(_png, plot_framework_curves(*{target!r}))") == 0
+    # another choice gives another picture
+    nb.run("_a = show_framework_curves('scikit-learn', 'SGD')\n"
+           "_b = show_framework_curves('scikit-learn', 'Nesterov')")
+    assert nb.eval("_pixels(_a).shape == _pixels(_b).shape and bool((_pixels(_a) != _pixels(_b)).any())")
 
 
 
