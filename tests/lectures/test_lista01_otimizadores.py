@@ -529,7 +529,7 @@ def _paths_summary(fig):
     out = {"n_axes": len(fig.axes), "title": ax_path.get_title(),
            "labels": [t.get_text() for t in ax_path.get_legend().get_texts()],
            "paths": [l.get_xydata().round(8).tolist() for l in ax_path.lines if len(l.get_xdata()) > 1],
-           "n_J_lines": len(ax_J.lines), "xlim": list(ax_path.get_xlim())}
+           "n_J_lines": sum(len(l.get_xdata()) > 0 for l in ax_J.lines), "xlim": list(ax_path.get_xlim())}
     plt.close(fig)
     return out
 '''
@@ -567,6 +567,76 @@ def test_widget_marks_divergence_and_missing_rules(nb, notebook):
         nb.run(cell_source(notebook, "adam"))
     assert blank["labels"] == ["mínimo", "sgd", "adam: não implementado"]
     assert len(blank["paths"]) == 1
+
+
+PIXELS = r'''
+import io as _io
+import numpy as _np
+from PIL import Image as _Image
+from matplotlib.backends.backend_agg import FigureCanvasAgg as _FigureCanvasAgg
+
+
+def _png_pixels(png):
+    return _np.asarray(_Image.open(_io.BytesIO(png)).convert("RGBA"))
+
+
+def _full_draw(fig):
+    """Every artist of a plain figure drawn once (no tight bbox): what the figure shows."""
+    canvas = _FigureCanvasAgg(fig)
+    canvas.draw()
+    return _np.asarray(canvas.buffer_rgba()).copy()
+
+
+def _differing_pixels(png, fig):
+    a, b = _png_pixels(png), _full_draw(fig)
+    return -1 if a.shape != b.shape else int((a != b).any(axis=-1).sum())
+'''
+
+
+def test_widget_callback_returns_png(nb):
+    nb.run(PIXELS)
+    nb.run("_png_a = show_student_paths('quadratic', 0.05, 60, ('sgd', 'momentum'))\n"
+           "_png_b = show_student_paths('quadratic', 0.05, 100, ('sgd', 'momentum'))")
+    assert nb.eval("[type(p).__name__ for p in (_png_a, _png_b)]") == ["bytes", "bytes"]
+    assert nb.eval("_png_a[:8] == b'\\x89PNG\\r\\n\\x1a\\n' and _png_b[:8] == b'\\x89PNG\\r\\n\\x1a\\n'")
+    assert nb.eval("bool((_png_pixels(_png_a) != _png_pixels(_png_b)).any())")
+    assert nb.eval("live.image.value == _png_b")  # what the widget shows
+
+
+@pytest.mark.parametrize("args", [
+    ("quadratic", 0.05, 60, ("sgd", "momentum", "nesterov", "adam")),
+    ("rosenbrock", 0.002, 120, ("sgd", "nesterov", "adagrad", "adam")),
+    ("beale", 1.0, 150, ("sgd", "momentum", "nesterov", "adagrad", "rmsprop", "adam")),
+    ("bounded_saddle", 0.003, 5, ("sgd",)),
+    ("quadratic", 1e-4, 300, ()),
+])
+def test_widget_redraw_equals_a_full_draw(nb, args):
+    """The in-place redraw, after other moves (another surface, other steps and rules), shows
+    pixel for pixel what plot_student_paths draws: the static part cached per surface, the
+    step axis redrawn with the trajectories."""
+    nb.run(PIXELS)
+    for other in (("beale", 0.3, 200, ("adam", "sgd")), ("quadratic", 0.02, 20, ("sgd",)),
+                  ("rosenbrock", 0.01, 300, ("momentum", "rmsprop"))):
+        nb.run(f"show_student_paths{other!r}")
+    assert nb.eval(f"_differing_pixels(show_student_paths{args!r}, plot_student_paths{args!r})") == 0
+
+
+def test_widget_callback_with_blank_rules(nb, notebook):
+    """The student version: rules still raising NotImplementedError are listed, nothing breaks."""
+    nb.run(PIXELS)
+    stub = ("def {0}(w, g, state=None, alpha=0.01, **hyper):\n"
+            "    raise NotImplementedError()\n")
+    try:
+        nb.run("".join(stub.format(name) for name in ("sgd", "adam")))
+        nb.run("_png = show_student_paths('beale', 0.01, 30, ('sgd', 'rmsprop', 'adam'))")
+        labels = nb.eval("[t.get_text() for t in live_artists['legend'].get_texts()]")
+        differing = nb.eval("_differing_pixels(_png, plot_student_paths('beale', 0.01, 30, ('sgd', 'rmsprop', 'adam')))")
+    finally:
+        nb.run(cell_source(notebook, "sgd"))
+        nb.run(cell_source(notebook, "adam"))
+    assert labels == ["mínimo", "sgd: não implementado", "rmsprop", "adam: não implementado"]
+    assert differing == 0
+    assert nb.eval("[len(l.get_xdata()) for l in (live_artists['path_sgd'], live_artists['path_rmsprop'])]") == [0, 31]
 
 
 
@@ -679,9 +749,19 @@ def test_sample_grades_csv_and_feedback(graded_samples):
     assert "adam: w após o 1º passo" in html_lib.unescape(partial_text)
 
 
-def test_widget_draws_diverging_rules(nb):
-    """A diverging rule (J ~ 1e285) must still give a drawable figure, not an OverflowError."""
+@pytest.mark.parametrize("surface_name", ["rosenbrock", "beale"])
+def test_widget_draws_diverging_rules(nb, surface_name):
+    """A diverging rule (J ~ 1e285) must still give a drawable figure, not an OverflowError.
+
+    These calls crashed the benchmark (docs/performance.md): the figure of plot_student_paths
+    saved as the inline backend saves it, and the widget callback's PNG.
+    """
+    nb.run(PIXELS)
     nb.run("import io as _io\n"
-           "_fig = plot_student_paths('rosenbrock', 0.1, 300, RULE_NAMES)\n"
-           "_fig.savefig(_io.BytesIO(), format='png')")
+           f"_fig = plot_student_paths({surface_name!r}, 0.1, 300, RULE_NAMES)\n"
+           "_fig.savefig(_io.BytesIO(), format='png', bbox_inches='tight')\n"
+           f"_png = show_student_paths({surface_name!r}, 0.1, 300, RULE_NAMES)")
     assert any("divergiu" in label for label in nb.eval("[l.get_label() for l in _fig.axes[1].get_lines()]"))
+    assert nb.eval("_png[:8] == b'\\x89PNG\\r\\n\\x1a\\n'")
+    assert any("divergiu" in t for t in nb.eval("[t.get_text() for t in live_artists['legend'].get_texts()]"))
+    assert nb.eval(f"_differing_pixels(_png, plot_student_paths({surface_name!r}, 0.1, 300, RULE_NAMES))") == 0
