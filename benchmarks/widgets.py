@@ -87,23 +87,23 @@ REGISTRY = {
             note="plt.show() inside: the inline backend renders and closes the figure"),
     ],
     "aula01_online_batch_minibatch": [
-        Widget("plot_batch_size", slider_path({"m": 20, "alpha": 0.1}, [
+        Widget("show_batch_size", slider_path({"m": 20, "alpha": 0.1}, [
             ("m", [10, 5, 2, 1]), ("alpha", [0.05, 0.2, 0.5, 0.9]),
             ("m", [2, 5, 10, 20, 50, 100, 200]), ("alpha", [0.3, 0.1, 0.02, 1.0]), ("m", [1])])),
     ],
     "aula02_sgd_passo_aprendizagem": [
-        Widget("plot_schedule_training", slider_path({"alpha0": 0.3, "alpha_tau": 0.02, "tau": 400}, [
+        Widget("show_schedule_training", slider_path({"alpha0": 0.3, "alpha_tau": 0.02, "tau": 400}, [
             ("alpha0", [0.1, 0.5, 0.8, 1.0, 0.2]), ("alpha_tau", [0.001, 0.05, 0.1, 0.3, 0.01]),
             ("tau", [20, 100, 200, 600, 800]), ("alpha0", [0.45, 0.05, 0.3, 0.7, 0.15])]),
             note="sliders with continuous_update=False: one call per release"),
     ],
     "aula03_momentum_nesterov": [
-        Widget("plot_trajectories", slider_path({"alpha": 0.06, "mu": 0.7, "optimizer": "todos"}, [
+        Widget("show_trajectories", slider_path({"alpha": 0.06, "mu": 0.7, "optimizer": "todos"}, [
             ("alpha", [0.005, 0.02, 0.04, 0.08, 0.1, 0.12]), ("mu", [0.0, 0.3, 0.5, 0.9, 0.95, 0.99]),
             ("optimizer", ["sgd", "momentum", "nesterov", "todos"]), ("alpha", [0.03, 0.11, 0.06, 0.09])])),
     ],
     "aula04_passo_adaptativo": [
-        Widget("plot_optimizers", slider_path(
+        Widget("show_optimizers", slider_path(
             {"optimizers": ("sgd", "momentum", "adam"), "alpha": 10 ** -2.5, "mu": 0.9, "rho": 0.9,
              "beta1": 0.9, "beta2": 0.999, "surface": "rosenbrock"}, [
                 ("optimizers", [ALL_RULES]), ("alpha", [1e-4, 1e-3, 1e-2, 0.1, 1.0, 10 ** 0.5]),
@@ -112,26 +112,26 @@ REGISTRY = {
                 ("optimizers", [("sgd",)])])),
     ],
     "aula05_inicializacao": [
-        Widget("plot_layer_statistics", slider_path(
+        Widget("show_layer_statistics", slider_path(
             {"depth": 10, "activation": "tanh", "heuristic": "glorot", "distribution": "normal", "scale": 1.0}, [
                 ("depth", [5, 15, 20, 30]), ("activation", ["logistic", "relu", "selu", "linear", "tanh"]),
                 ("heuristic", ["he", "lecun", "glorot"]), ("distribution", ["uniform"]),
                 ("scale", [0.5, 2.0, 3.0, 0.25, 1.0]), ("depth", [2, 10])])),
     ],
     "aula06_custo_frameworks": [
-        Widget("plot_framework_curves",
+        Widget("show_framework_curves",
                "[dict(framework=f, optimizer=o) for f in FRAMEWORKS for o in OPTIMIZERS]",
                note="every (library, optimizer) pair; the curves are computed when the notebook runs"),
     ],
     "lista01_otimizadores": [
-        Widget("plot_student_paths", slider_path(
+        Widget("show_student_paths", slider_path(
             {"surface_name": "quadratic", "alpha": 0.05, "steps": 60, "names": ("sgd", "momentum", "nesterov", "adam")}, [
                 ("steps", [100, 200, 300]), ("names", [ALL_RULES]), ("alpha", [0.01, 0.001, 0.1]),
                 ("surface_name", ["rosenbrock", "beale", "bounded_saddle"]), ("steps", [5, 60, 150, 250, 300]),
                 ("alpha", [1e-4, 1.0, 0.003]), ("names", [("sgd",)]), ("surface_name", ["quadratic"])])),
     ],
     "lista02_inicializacao_treinamento": [
-        Widget("plot_student_layer_stats", slider_path(
+        Widget("show_student_layer_stats", slider_path(
             {"depth": 10, "activation": "tanh", "initializer": "glorot_uniform", "scale": 1.0}, [
                 ("depth", [5, 20, 30]), ("activation", ["relu", "logistic", "selu", "linear", "tanh"]),
                 ("initializer", ["glorot_normal", "he_uniform", "he_normal", "lecun_uniform", "lecun_normal"]),

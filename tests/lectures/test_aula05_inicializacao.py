@@ -34,6 +34,7 @@ def _summary(fig):
         "std_lines": [np.asarray(l.get_ydata(), dtype=float).tolist() for l in axes[0].get_lines()],
         "grad_line": np.asarray(axes[1].get_lines()[0].get_ydata(), dtype=float).tolist(),
         "n_hist": len(axes[2].patches),
+        "n_hist_visible": sum(p.get_visible() for p in axes[2].patches),
         "ylabels": [ax.get_ylabel() for ax in axes],
         "xlabels": [ax.get_xlabel() for ax in axes],
     }
@@ -91,6 +92,111 @@ def test_widget_handles_extreme_choices(nb):
     assert out["n_axes"] == 3 and len(out["std_lines"][0]) == 30
     out = draw(nb, depth=2, activation="logistic", heuristic="lecun", distribution="uniform", scale=0.25)
     assert len(out["grad_line"]) == 2
+    assert out["n_hist_visible"] == 2      # L = 2: the middle layer is the first one
+    assert nb.eval(f"show_layer_statistics(30, 'linear', 'he', 'normal', 3.0)[:8] == {PNG_MAGIC}") is True
+    # non-finite statistics never break the axes: no point, default limits
+    assert nb.eval("log_limits(np.array([np.nan, np.inf, -np.inf, 0.0]))") == [-3, 3]
+    assert nb.eval("log_limits(np.array([np.nan, 1e-20, 1e30]))") == [-24, 36]
+
+
+# ----------------------------------------------------------------------------- live widget
+PIXELS = (
+    "import io as _io\n"
+    "from PIL import Image as _Image\n"
+    "from matplotlib.backends.backend_agg import FigureCanvasAgg as _FigureCanvasAgg\n"
+    "def _png_pixels(png):\n"
+    "    return np.asarray(_Image.open(_io.BytesIO(png)).convert('RGBA'))\n"
+    "def _full_draw(fig):\n"
+    "    canvas = _FigureCanvasAgg(fig)\n"
+    "    canvas.draw()\n"
+    "    return np.asarray(canvas.buffer_rgba()).copy()\n"
+    "def _differing_pixels(png, fig):\n"
+    "    a, b = _png_pixels(png), _full_draw(fig)\n"
+    "    return -1 if a.shape != b.shape else int(np.sum(np.any(a != b, axis=-1)))\n"
+)
+PNG_MAGIC = "b'\\x89PNG\\r\\n\\x1a\\n'"
+DEFAULT = (10, "tanh", "glorot", "normal", 1.0)
+
+
+def test_live_callback_returns_png_that_follows_every_control(nb):
+    nb.run(PIXELS)
+    moves = [DEFAULT, (11, "tanh", "glorot", "normal", 1.0), (11, "relu", "glorot", "normal", 1.0),
+             (11, "relu", "he", "normal", 1.0), (11, "relu", "he", "uniform", 1.0), (11, "relu", "he", "uniform", 1.5)]
+    nb.run(f"_pngs = [show_layer_statistics(*v) for v in {moves!r}]")
+    assert nb.eval(f"all(p[:8] == {PNG_MAGIC} for p in _pngs)")
+    # each control (depth, activation, heuristic, distribution, scale) changes the picture
+    assert nb.eval("[bool((_png_pixels(a) != _png_pixels(b)).any()) for a, b in zip(_pngs, _pngs[1:])]") == [True] * 5
+    assert nb.eval("plt.get_fignums()") == []   # no pyplot figure left for the inline backend
+
+
+def test_widget_controls_redraw_the_image(nb):
+    # the notebook's widget (built because NBGRADER_EXECUTION is unset here): a control change
+    # calls the callback, which sends the PNG of the new values to the image
+    nb.run("_sent = []\n"
+           "live.image.observe(lambda change: _sent.append(change['new']), 'value')\n"
+           "try:\n"
+           "    controls['scale'].value = 2.0\n"
+           "    controls['activation'].value = 'relu'\n"
+           "finally:\n"
+           "    live.image.unobserve_all('value')\n"
+           "_sent_ok = [png == show_layer_statistics(10, act, 'glorot', 'normal', 2.0)"
+           " for png, act in zip(_sent, ('tanh', 'relu'))]\n"
+           "controls['scale'].value, controls['activation'].value = 1.0, 'tanh'")
+    assert nb.eval("_sent_ok") == [True, True]
+
+
+# earlier moves that visit several static keys (log windows, histogram ranges, L = 2), then the target
+MOVES = [(30, "linear", "he", "normal", 3.0), (2, "relu", "he", "uniform", 1.0), (30, "relu", "glorot", "normal", 0.25),
+         (25, "logistic", "glorot", "normal", 1.0), (7, "selu", "lecun", "uniform", 2.0), DEFAULT]
+
+
+@pytest.mark.parametrize("target", [DEFAULT, (2, "relu", "he", "uniform", 1.0), (30, "linear", "he", "normal", 3.0),
+                                    (30, "logistic", "glorot", "normal", 0.25), (17, "selu", "he", "uniform", 2.35),
+                                    (12, "tanh", "lecun", "normal", 3.0)])
+def test_live_redraw_equals_a_full_draw_of_plot_layer_statistics(nb, target):
+    """The in-place redraw, after other moves, shows pixel for pixel what plot_layer_statistics draws."""
+    nb.run(PIXELS)
+    for move in MOVES:
+        nb.run(f"show_layer_statistics{move!r}")
+    assert nb.eval(f"_differing_pixels(show_layer_statistics{target!r}, plot_layer_statistics{target!r})") == 0
+
+
+def test_live_memory_is_bounded_and_the_picture_stays_right(nb):
+    """At most MAX_BACKGROUNDS static images are kept; starting over still draws the right picture."""
+    nb.run(PIXELS + "_keep_max = MAX_BACKGROUNDS\nMAX_BACKGROUNDS = 2\nlive.forget_static()\nseen_keys.clear()")
+    try:
+        for move in MOVES:
+            nb.run(f"show_layer_statistics{move!r}")
+            assert nb.eval("len(seen_keys)") <= 2
+        target = (30, "relu", "glorot", "normal", 0.25)
+        assert nb.eval(f"_differing_pixels(show_layer_statistics{target!r}, plot_layer_statistics{target!r})") == 0
+    finally:
+        nb.run("MAX_BACKGROUNDS = _keep_max")
+
+
+def test_fixed_axes_hold_every_curve_and_histogram(nb):
+    """Blitting cannot rescale: the fixed axes must hold what is drawn, in the extreme cases too."""
+    cases = [DEFAULT, (30, "linear", "he", "normal", 3.0), (30, "relu", "glorot", "normal", 0.25),
+             (30, "logistic", "lecun", "uniform", 0.25), (30, "selu", "he", "normal", 3.0), (2, "tanh", "he", "uniform", 3.0)]
+    rows = nb.eval(
+        "[(lambda f: [[f.axes[i].get_ylim(), f.axes[i].get_xlim(), [np.asarray(l.get_ydata(), float).tolist()"
+        " for l in f.axes[i].lines]] for i in (0, 1)] + [[float(sum(p.get_data().values.sum()"
+        " for p in f.axes[2].patches if p.get_visible())), sum(p.get_visible() for p in f.axes[2].patches),"
+        " f.axes[2].get_xlim(), [p.get_data().edges[[0, -1]].tolist() for p in f.axes[2].patches]]])"
+        "(plot_layer_statistics(*v)) for v in " + repr(cases) + "]")
+    for case, (std, grad, hist) in zip(cases, rows):
+        for (bottom, top), (left, right), lines in (std, grad):
+            assert (left, right) == (0, 31)                      # the layer axis holds L = 30
+            for line in lines:
+                assert len(line) == case[0]
+                assert all(bottom < v < top for v in line), (case, bottom, top, min(line), max(line))
+        total, visible, (left, right), edges = hist
+        # every finite activation of the shown layers falls in the fixed bins: fractions add up to 1 each
+        assert total == pytest.approx(visible) and visible == (2 if case[0] == 2 else 3), case
+        assert all(left < e0 and e1 < right for e0, e1 in edges)
+    # the common case keeps the default windows (1e-3 .. 1e3) and the tanh range [-1, 1]
+    assert rows[0][0][0] == pytest.approx((1e-3, 1e3)) and rows[0][1][0] == pytest.approx((1e-3, 1e3))
+    assert rows[0][2][3][0] == [-1.0, 1.0]
 
 
 # ----------------------------------------------------------------------------- the notebook's claims

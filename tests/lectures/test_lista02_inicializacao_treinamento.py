@@ -19,6 +19,7 @@ ROOT = os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__)
 NB_ID = "lista02_inicializacao_treinamento"
 SOURCE = os.path.join(ROOT, "solutions", NB_ID, NB_ID + ".ipynb")
 
+INITIALIZERS = ["glorot_uniform", "glorot_normal", "he_uniform", "he_normal", "lecun_uniform", "lecun_normal"]
 GRADED_CELLS = ["teste_glorot", "teste_he", "teste_lecun", "teste_zero_bias", "teste_minibatch_indices",
                 "teste_train_loop_batch", "teste_train_loop_epocas", "teste_layer_statistics",
                 "teste_focal_loss", "teste_focal_grad", "teste_minority_recall"]
@@ -92,6 +93,146 @@ def test_widget_callback_before_solving(nb):
     assert "Implemente" in nb.eval("fig_blank._suptitle.get_text()")
     nb.run("fig_err = plot_student_layer_stats(10, 'tanh', 'glorot_normal', 1.0)")  # still fine after
     assert nb.eval("len(fig_err.axes[0].get_lines())") == 1
+
+
+def _with_blank(nb, code, *names):
+    """Run ``code`` with the student's functions ``names`` raising NotImplementedError (as released)."""
+    nb.run("def _blank(*args, **kwargs):\n    raise NotImplementedError()\n"
+           f"_kept = {{k: globals()[k] for k in {list(names)!r}}}\n"
+           + "".join(f"globals()[{k!r}] = _blank\n" for k in names))
+    try:
+        nb.run(code)
+    finally:
+        nb.run("globals().update(_kept)")
+
+
+# ------------------------------------------------------------------ live widget
+PIXELS = (
+    "import io as _io\n"
+    "from PIL import Image as _Image\n"
+    "from matplotlib.backends.backend_agg import FigureCanvasAgg as _FigureCanvasAgg\n"
+    "def _png_pixels(png):\n"
+    "    return np.asarray(_Image.open(_io.BytesIO(png)).convert('RGBA'))\n"
+    "def _full_draw(fig):\n"
+    "    canvas = _FigureCanvasAgg(fig)\n"
+    "    canvas.draw()\n"
+    "    return np.asarray(canvas.buffer_rgba()).copy()\n"
+    "def _differing_pixels(png, fig):\n"
+    "    a, b = _png_pixels(png), _full_draw(fig)\n"
+    "    return -1 if a.shape != b.shape else int(np.sum(np.any(a != b, axis=-1)))\n"
+)
+PNG_MAGIC = "b'\\x89PNG\\r\\n\\x1a\\n'"
+DEFAULT = (10, "tanh", "glorot_uniform", 1.0)
+# earlier moves that visit several static keys (log windows, weight ranges, the message), then the target
+MOVES = [(30, "linear", "he_normal", 10.0), (2, "relu", "he_uniform", 1.0), (30, "relu", "glorot_normal", 0.1),
+         (25, "logistic", "lecun_uniform", 1.0), (7, "selu", "lecun_normal", 2.0), DEFAULT]
+
+
+def test_live_callback_returns_png_that_follows_every_control(nb):
+    nb.run(PIXELS)
+    moves = [DEFAULT, (11, "tanh", "glorot_uniform", 1.0), (11, "relu", "glorot_uniform", 1.0),
+             (11, "relu", "he_normal", 1.0), (11, "relu", "he_normal", 1.2)]
+    nb.run(f"_pngs = [show_student_layer_stats(*v) for v in {moves!r}]")
+    assert nb.eval(f"all(p[:8] == {PNG_MAGIC} for p in _pngs)")
+    # each control (depth, activation, initializer, scale) changes the picture
+    assert nb.eval("[bool((_png_pixels(a) != _png_pixels(b)).any()) for a, b in zip(_pngs, _pngs[1:])]") == [True] * 4
+    assert nb.eval("plt.get_fignums()") == []   # no pyplot figure left for the inline backend
+
+
+def test_widget_controls_redraw_the_image(nb):
+    # the notebook's widget (built because NBGRADER_EXECUTION is unset here): a control change
+    # calls the callback, which sends the PNG of the new values to the image
+    nb.run("_sent = []\n"
+           "live.image.observe(lambda change: _sent.append(change['new']), 'value')\n"
+           "try:\n"
+           "    controles['depth'].value = 12\n"
+           "    controles['initializer'].value = 'he_normal'\n"
+           "finally:\n"
+           "    live.image.unobserve_all('value')\n"
+           "_sent_ok = [png == show_student_layer_stats(12, 'tanh', name, 1.0)"
+           " for png, name in zip(_sent, ('glorot_uniform', 'he_normal'))]\n"
+           "controles['depth'].value, controles['initializer'].value = 10, 'glorot_uniform'")
+    assert nb.eval("_sent_ok") == [True, True]
+
+
+@pytest.mark.parametrize("target", [DEFAULT, (2, "relu", "he_uniform", 1.0), (30, "linear", "he_normal", 10.0),
+                                    (30, "relu", "glorot_normal", 0.1), (17, "selu", "he_uniform", 2.24),
+                                    (12, "tanh", "lecun_normal", 3.0)])
+def test_live_redraw_equals_a_full_draw_of_plot_student_layer_stats(nb, target):
+    """The in-place redraw, after other moves, shows pixel for pixel what plot_student_layer_stats draws."""
+    nb.run(PIXELS)
+    for move in MOVES:
+        nb.run(f"show_student_layer_stats{move!r}")
+    _with_blank(nb, f"show_student_layer_stats{DEFAULT!r}", "glorot_uniform")   # the message, in between
+    assert nb.eval(f"_differing_pixels(show_student_layer_stats{target!r}, "
+                   f"plot_student_layer_stats{target!r})") == 0
+
+
+def test_live_widget_before_solving_shows_the_message_then_the_statistics(nb):
+    """Released notebook: initializers and layer_statistics still blank. The callback returns a PNG
+    with the message (the same as a full draw), raises nothing, and shows the statistics once the
+    functions exist; a bug in the student's code gives the error message instead."""
+    nb.run(PIXELS)
+    _with_blank(nb, f"_png_blank = show_student_layer_stats{DEFAULT!r}\n"
+                    f"_blank_diff = _differing_pixels(_png_blank, plot_student_layer_stats{DEFAULT!r})\n"
+                    "_blank_title = live_artists['title'].get_text()",
+                *INITIALIZERS, "layer_statistics")
+    assert nb.eval(f"_png_blank[:8] == {PNG_MAGIC}") is True
+    assert nb.eval("_blank_diff") == 0 and "Implemente" in nb.eval("_blank_title")
+    # only the panels' text: nothing else is drawn
+    assert nb.eval("[ax.get_visible() for ax in live_fig.axes]") == [False, False, False]
+    # solved: the same call now shows the statistics, pixel for pixel as a full draw
+    assert nb.eval(f"_differing_pixels(show_student_layer_stats{DEFAULT!r}, plot_student_layer_stats{DEFAULT!r})") == 0
+    assert nb.eval("live_artists['title'].get_text()") == "tanh, glorot_uniform × 1, 10 camadas"
+    # a bug (wrong shape) gives the error message, not an exception
+    nb.run("_keep_ls = layer_statistics\n"
+           "layer_statistics = lambda *a: (np.ones(3), np.ones(3))\n"
+           "try:\n"
+           f"    _png_bug = show_student_layer_stats{DEFAULT!r}\n"
+           "    _bug_title = live_artists['title'].get_text()\n"
+           "finally:\n"
+           "    layer_statistics = _keep_ls")
+    assert nb.eval(f"_png_bug[:8] == {PNG_MAGIC}") is True
+    assert nb.eval("_bug_title").startswith("erro nas suas funções: ValueError")
+
+
+def test_live_memory_is_bounded_and_the_picture_stays_right(nb):
+    """At most MAX_BACKGROUNDS static images are kept; starting over still draws the right picture."""
+    nb.run(PIXELS + "_keep_max = MAX_BACKGROUNDS\nMAX_BACKGROUNDS = 2\nlive.forget_static()\nseen_keys.clear()")
+    try:
+        for move in MOVES:
+            nb.run(f"show_student_layer_stats{move!r}")
+            assert nb.eval("len(seen_keys)") <= 2
+        target = (30, "relu", "glorot_normal", 0.1)
+        assert nb.eval(f"_differing_pixels(show_student_layer_stats{target!r}, "
+                       f"plot_student_layer_stats{target!r})") == 0
+    finally:
+        nb.run("MAX_BACKGROUNDS = _keep_max")
+
+
+def test_fixed_axes_hold_every_curve_and_histogram(nb):
+    """Blitting cannot rescale: the fixed axes must hold what is drawn, in the extreme cases too."""
+    cases = [DEFAULT, (30, "linear", "he_normal", 10.0), (30, "relu", "glorot_uniform", 0.1),
+             (30, "logistic", "lecun_uniform", 0.1), (30, "selu", "he_normal", 10.0), (2, "tanh", "he_uniform", 3.0)]
+    rows = nb.eval(
+        "[(lambda f: [[f.axes[i].get_ylim(), f.axes[i].get_xlim(), np.asarray(f.axes[i].lines[0].get_ydata(), float)"
+        ".tolist()] for i in (0, 1)] + [[f.axes[2].get_xlim(), f.axes[2].get_ylim(), f.axes[2].patches[0].get_data()"
+        ".edges[[0, -1]].tolist(), float(f.axes[2].patches[0].get_data().values.max()), "
+        "float(f.axes[2].lines[0].get_ydata().max()), "
+        "float(np.abs(student_initializer(v[2])(100, 100, np.random.default_rng(0))).max() * v[3]), "
+        "float(np.sum(f.axes[2].patches[0].get_data().values * np.diff(f.axes[2].patches[0].get_data().edges)))]])"
+        "(plot_student_layer_stats(*v)) for v in " + repr(cases) + "]")
+    for case, (a, g, w) in zip(cases, rows):
+        for (bottom, top), (left, right), line in (a, g):
+            assert (left, right) == (0, 31)                      # the layer axis holds L = 30
+            assert len(line) == case[0]
+            assert all(bottom < v < top for v in line), (case, bottom, top, min(line), max(line))
+        (left, right), (bottom, top), (e0, e1), hist_max, pdf_max, w_max, area = w
+        assert left <= e0 and e1 <= right and w_max <= e1          # every weight inside the bins
+        assert area == pytest.approx(1.0)                          # a density: all the weights counted
+        assert bottom == 0 and max(hist_max, pdf_max) < top
+    # the common case keeps the default windows (1e-3 .. 1e3)
+    assert rows[0][0][0] == pytest.approx((1e-3, 1e3)) and rows[0][1][0] == pytest.approx((1e-3, 1e3))
 
 
 
