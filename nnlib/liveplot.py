@@ -17,7 +17,8 @@ shows only after a redraw with a new ``static_key``, which draws the static part
 keeps it under that key (switching back to a key already seen costs nothing).
 
 The same building code can make a plain ``Figure`` for a static plot or a test; only the
-widget needs the ``LiveFigure``.
+widget needs the ``LiveFigure``. `differing_pixels` checks that the two agree: the number of
+pixels where a redrawn PNG differs from a full draw of a fresh figure (0 when they agree).
 """
 
 import io
@@ -36,6 +37,24 @@ def png_bytes(rgba, compress_level=1):
     buffer = io.BytesIO()
     Image.fromarray(np.asarray(rgba)).save(buffer, format="png", compress_level=compress_level)
     return buffer.getvalue()
+
+
+def png_pixels(png):
+    """The ``(height, width, 4)`` uint8 RGBA array of PNG bytes."""
+    return np.asarray(Image.open(io.BytesIO(png)).convert("RGBA"))
+
+
+def figure_pixels(fig):
+    """The RGBA array of one plain Agg draw of ``fig``: every artist, no tight bounding box."""
+    canvas = FigureCanvasAgg(fig)
+    canvas.draw()
+    return np.asarray(canvas.buffer_rgba()).copy()
+
+
+def differing_pixels(png, fig):
+    """How many pixels of ``png`` differ from a full draw of ``fig`` (-1: other sizes)."""
+    a, b = png_pixels(png), figure_pixels(fig)
+    return -1 if a.shape != b.shape else int(np.any(a != b, axis=-1).sum())
 
 
 class LiveFigure:

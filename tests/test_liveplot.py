@@ -1,25 +1,11 @@
 """nnlib.liveplot: a blitted redraw shows exactly what a full draw of the same figure shows."""
 
-import io
-
 import numpy as np
 import pytest
-from matplotlib.backends.backend_agg import FigureCanvasAgg
 from matplotlib.figure import Figure
-from PIL import Image
 
-from nnlib.liveplot import LiveFigure, png_bytes
-
-
-def pixels(png):
-    return np.asarray(Image.open(io.BytesIO(png)).convert("RGBA"))
-
-
-def full_draw(fig):
-    """What a plain draw of ``fig`` shows, every artist included (none animated)."""
-    canvas = FigureCanvasAgg(fig)
-    canvas.draw()
-    return np.asarray(canvas.buffer_rgba()).copy()
+from nnlib.liveplot import LiveFigure, differing_pixels, figure_pixels, png_bytes
+from nnlib.liveplot import png_pixels as pixels
 
 
 def contour_figure():
@@ -56,7 +42,7 @@ def test_redraw_equals_a_full_draw_after_several_updates(seed):
 
     ref, _, ref_artists = contour_figure()
     move(ref_artists, seed)
-    np.testing.assert_array_equal(pixels(png), full_draw(ref))
+    np.testing.assert_array_equal(pixels(png), figure_pixels(ref))
 
 
 def test_redraw_changes_the_picture_when_the_data_change():
@@ -81,7 +67,7 @@ def test_static_part_is_frozen_until_a_new_static_key():
     ref, (ref_ax0, _), ref_artists = contour_figure()
     ref_ax0.set_facecolor("black")
     move(ref_artists, 0)
-    np.testing.assert_array_equal(after, full_draw(ref))
+    np.testing.assert_array_equal(after, figure_pixels(ref))
 
 
 def test_hidden_and_forgotten_artists_are_not_drawn():
@@ -96,7 +82,7 @@ def test_hidden_and_forgotten_artists_are_not_drawn():
     move(ref_artists, 3)
     ref_artists[3].set_visible(False)
     ref_artists[2].set_text("")
-    np.testing.assert_array_equal(shown, full_draw(ref))
+    np.testing.assert_array_equal(shown, figure_pixels(ref))
 
 
 def test_widget_is_an_image_updated_by_every_redraw():
@@ -114,3 +100,17 @@ def test_png_bytes_round_trip():
     rgba = np.random.default_rng(0).integers(0, 256, size=(7, 11, 4), dtype=np.uint8)
     for level in (0, 1, 9):
         np.testing.assert_array_equal(pixels(png_bytes(rgba, level)), rgba)
+
+
+def test_differing_pixels_counts_what_a_redraw_got_wrong():
+    fig, _, artists = contour_figure()
+    live = LiveFigure(fig, dynamic=artists)
+    move(artists, 4)
+    png = live.redraw()
+    ref, _, ref_artists = contour_figure()
+    move(ref_artists, 4)
+    assert differing_pixels(png, ref) == 0
+    move(ref_artists, 5)
+    assert differing_pixels(png, ref) > 100
+    small = Figure(figsize=(2, 2), dpi=60)
+    assert differing_pixels(png, small) == -1

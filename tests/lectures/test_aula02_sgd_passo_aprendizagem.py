@@ -101,20 +101,9 @@ def test_widget_sliders_redraw_the_image_once_per_change(nb):
 
 
 # ------------------------------------------------------------------ live widget
-PIXELS = (
-    "import io as _io\n"
-    "from PIL import Image as _Image\n"
-    "from matplotlib.backends.backend_agg import FigureCanvasAgg as _FigureCanvasAgg\n"
-    "def _png_pixels(png):\n"
-    "    return np.asarray(_Image.open(_io.BytesIO(png)).convert('RGBA'))\n"
-    "def _full_draw(fig):\n"
-    "    canvas = _FigureCanvasAgg(fig)\n"
-    "    canvas.draw()\n"
-    "    return np.asarray(canvas.buffer_rgba()).copy()\n"
-    "def _differing_pixels(png, fig):\n"
-    "    a, b = _png_pixels(png), _full_draw(fig)\n"
-    "    return -1 if a.shape != b.shape else int(np.sum(np.any(a != b, axis=-1)))\n"
-)
+PIXELS = ("import io as _io\nimport numpy as _np\n"
+          "from nnlib.liveplot import png_pixels as _png_pixels, figure_pixels as _full_draw, "
+          "differing_pixels as _differing_pixels\n")
 PNG_MAGIC = "b'\\x89PNG\\r\\n\\x1a\\n'"
 
 

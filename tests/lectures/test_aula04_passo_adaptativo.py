@@ -468,28 +468,9 @@ def test_calling_nnlib_is_reported(nb):
 
 # ----------------------------------------------------------------------------- live widget
 
-PIXELS = r"""
-import io as _io
-import numpy as _np
-from PIL import Image as _Image
-from matplotlib.backends.backend_agg import FigureCanvasAgg as _FigureCanvasAgg
-
-
-def _pixels(png):
-    return _np.asarray(_Image.open(_io.BytesIO(png)).convert("RGBA"))
-
-
-def _full_draw(fig):
-    # a plain draw of a fresh figure, no bbox_inches="tight", every artist included
-    canvas = _FigureCanvasAgg(fig)
-    canvas.draw()
-    return _np.asarray(canvas.buffer_rgba()).copy()
-
-
-def _mismatch(png, fig):
-    a, b = _pixels(png), _full_draw(fig)
-    return -1 if a.shape != b.shape else int((a != b).any(axis=-1).sum())
-"""
+PIXELS = ("import io as _io\nimport numpy as _np\n"
+          "from nnlib.liveplot import png_pixels as _pixels, figure_pixels as _full_draw, "
+          "differing_pixels as _mismatch\n")
 
 ALL = ("sgd", "momentum", "nesterov", "adagrad", "rmsprop", "adam")
 # the calls that crashed with OverflowError in the benchmark (docs/performance.md), exactly

@@ -569,28 +569,9 @@ def test_widget_marks_divergence_and_missing_rules(nb, notebook):
     assert len(blank["paths"]) == 1
 
 
-PIXELS = r'''
-import io as _io
-import numpy as _np
-from PIL import Image as _Image
-from matplotlib.backends.backend_agg import FigureCanvasAgg as _FigureCanvasAgg
-
-
-def _png_pixels(png):
-    return _np.asarray(_Image.open(_io.BytesIO(png)).convert("RGBA"))
-
-
-def _full_draw(fig):
-    """Every artist of a plain figure drawn once (no tight bbox): what the figure shows."""
-    canvas = _FigureCanvasAgg(fig)
-    canvas.draw()
-    return _np.asarray(canvas.buffer_rgba()).copy()
-
-
-def _differing_pixels(png, fig):
-    a, b = _png_pixels(png), _full_draw(fig)
-    return -1 if a.shape != b.shape else int((a != b).any(axis=-1).sum())
-'''
+PIXELS = ("import io as _io\nimport numpy as _np\n"
+          "from nnlib.liveplot import png_pixels as _png_pixels, figure_pixels as _full_draw, "
+          "differing_pixels as _differing_pixels\n")
 
 
 def test_widget_callback_returns_png(nb):
