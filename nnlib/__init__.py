@@ -15,7 +15,3 @@ One idea per module, each read beside the slides:
 
 __version__ = "0.1.0"
 
-from nnlib._memory import keep_freed_memory as _keep_freed_memory
-
-_keep_freed_memory()  # faster numpy temporaries on Linux; see nnlib/_memory.py
-

@@ -14,6 +14,11 @@ from nnlib import losses
 from nnlib._checks import check_finite_array, check_int, check_rng
 from nnlib.layers import Dense
 
+# Examples per forward pass when only the output is wanted (J on a whole set, predict): the
+# hidden layers of 20000 examples are 80 MB arrays whose fresh pages cost more than the
+# products; blocks of 1024 keep them small (docs/performance.md).
+OUTPUT_BLOCK = 1024
+
 
 class MLP:
     """A multilayer perceptron built from its layer sizes.
@@ -80,9 +85,20 @@ class MLP:
             delta = self.layers[i].backward(delta, input_grad=i > 0)
         return self.g
 
+    def output(self, X):
+        """The network's output for X, computed OUTPUT_BLOCK examples at a time.
+
+        The same numbers as ``forward(X)`` (up to rounding in the last bits), with small
+        intermediate arrays; nothing is kept for ``backward``.
+        """
+        if len(X) <= OUTPUT_BLOCK:
+            return self.forward(X)
+        return np.concatenate([self.forward(X[i:i + OUTPUT_BLOCK])
+                               for i in range(0, len(X), OUTPUT_BLOCK)])
+
     def loss(self, X, Y, loss):
         """J(w) on (X, Y): forward pass only."""
-        return losses.get(loss).value(self.forward(X), Y)
+        return losses.get(loss).value(self.output(X), Y)
 
     def loss_and_gradient(self, X, Y, loss, w=None):
         """J and its gradient g = ∂J/∂w on the batch (X, Y).
@@ -111,7 +127,7 @@ class MLP:
 
     def predict(self, X):
         """The network's output for X (for the cross-entropy losses: the logits)."""
-        return self.forward(check_finite_array("X", X, ndim=2).astype(self.dtype, copy=False))
+        return self.output(check_finite_array("X", X, ndim=2).astype(self.dtype, copy=False))
 
     def predict_classes(self, X):
         """Class labels: argmax of the outputs, or output > 0 for a single logit."""

@@ -219,12 +219,12 @@ def _record_epoch(history, net, loss, X, Y, X_val, Y_val, updates, seconds, epoc
     if epoch_J is not None:
         history.J.append(epoch_J)
     else:
-        out = net.forward(X)
+        out = net.output(X)
         history.J.append(loss.value(out, Y))
         if loss.classification and with_accuracy:
             history.accuracy.append(_accuracy(out, Y))
     if X_val is not None:
-        out_val = net.forward(X_val)
+        out_val = net.output(X_val)
         history.val_J.append(loss.value(out_val, Y_val))
         if loss.classification:
             history.val_accuracy.append(_accuracy(out_val, Y_val))

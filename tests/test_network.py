@@ -4,9 +4,10 @@ finite differences, and bad input."""
 import numpy as np
 import pytest
 
+from nnlib import losses
 from nnlib.gradcheck import numerical_gradient, relative_error
 from nnlib.layers import Dense
-from nnlib.network import MLP
+from nnlib.network import MLP, OUTPUT_BLOCK
 
 
 def test_dense_layer_gradients_by_finite_differences():
@@ -100,6 +101,20 @@ def test_evaluating_at_other_weights_leaves_the_network_unchanged():
     twin = net.copy()
     twin.w[:] = other
     assert J_other == twin.loss(X, Y, "mse")
+
+
+@pytest.mark.parametrize("n", [1, OUTPUT_BLOCK, OUTPUT_BLOCK + 1, 2 * OUTPUT_BLOCK + 477])
+def test_output_in_blocks_equals_one_forward_pass(n):
+    net = MLP([5, 7, 3], activation="tanh", rng=np.random.default_rng(3))
+    X = np.random.default_rng(4).normal(size=(n, 5))
+    y = np.random.default_rng(5).integers(0, 3, size=n)
+    whole = net.forward(X).copy()
+    blocks = net.output(X)
+    assert blocks.shape == (n, 3)
+    np.testing.assert_allclose(blocks, whole, rtol=1e-13, atol=1e-15)
+    np.testing.assert_allclose(net.predict(X), whole, rtol=1e-13, atol=1e-15)
+    assert net.loss(X, y, "softmax_cross_entropy") == pytest.approx(
+        losses.softmax_cross_entropy(whole, y), rel=1e-13)
 
 
 def test_copy_is_independent():
