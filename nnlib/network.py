@@ -20,6 +20,13 @@ from nnlib.layers import Dense
 OUTPUT_BLOCK = 1024
 
 
+def forward_in_blocks(forward, X, block=OUTPUT_BLOCK):
+    """``forward(X)`` computed ``block`` examples at a time and stacked (any model's forward)."""
+    if len(X) <= block:
+        return forward(X)
+    return np.concatenate([forward(X[i:i + block]) for i in range(0, len(X), block)])
+
+
 class MLP:
     """A multilayer perceptron built from its layer sizes.
 
@@ -91,10 +98,7 @@ class MLP:
         The same numbers as ``forward(X)`` (up to rounding in the last bits), with small
         intermediate arrays; nothing is kept for ``backward``.
         """
-        if len(X) <= OUTPUT_BLOCK:
-            return self.forward(X)
-        return np.concatenate([self.forward(X[i:i + OUTPUT_BLOCK])
-                               for i in range(0, len(X), OUTPUT_BLOCK)])
+        return forward_in_blocks(self.forward, X)
 
     def loss(self, X, Y, loss):
         """J(w) on (X, Y): forward pass only."""

@@ -23,7 +23,7 @@ from dataclasses import dataclass, field
 import numpy as np
 
 from nnlib import losses
-from nnlib.network import classes
+from nnlib.network import classes, forward_in_blocks
 from nnlib._checks import check_finite_array, check_int, check_non_negative, check_rng
 
 
@@ -219,12 +219,12 @@ def _record_epoch(history, net, loss, X, Y, X_val, Y_val, updates, seconds, epoc
     if epoch_J is not None:
         history.J.append(epoch_J)
     else:
-        out = net.output(X)
+        out = forward_in_blocks(net.forward, X)
         history.J.append(loss.value(out, Y))
         if loss.classification and with_accuracy:
             history.accuracy.append(_accuracy(out, Y))
     if X_val is not None:
-        out_val = net.output(X_val)
+        out_val = forward_in_blocks(net.forward, X_val)
         history.val_J.append(loss.value(out_val, Y_val))
         if loss.classification:
             history.val_accuracy.append(_accuracy(out_val, Y_val))

@@ -203,3 +203,30 @@ def test_J_epoch_must_be_full_or_batch_mean(problem):
     with pytest.raises(ValueError, match="J_epoch must be 'full' or 'batch_mean', got 'mean'"):
         train(net, X, Y, "softmax_cross_entropy", optim.SGD(0.1), epochs=1, rng=np.random.default_rng(0),
               J_epoch="mean")
+
+
+class LinearModel:
+    """Not an MLP: y = X w, what aula01 trains with `train` (only the attributes train uses)."""
+
+    def __init__(self, d):
+        self.sizes, self.dtype = [d, 1], np.float64
+        self.w = np.zeros(d)
+
+    def forward(self, X):
+        return X @ self.w[:, None]
+
+    def loss_and_gradient(self, X, Y, loss, w=None):
+        w = self.w if w is None else w
+        e = X @ w - Y.ravel()
+        return float(np.mean(e * e)), 2.0 * X.T @ e / len(X)
+
+
+@pytest.mark.parametrize("N_examples", [50, 2 * 1024 + 3])
+def test_train_accepts_any_model_with_forward_and_loss_and_gradient(N_examples):
+    rng = np.random.default_rng(0)
+    X = rng.normal(size=(N_examples, 2))
+    Y = X @ np.array([1.5, -0.5]) + 0.01 * rng.normal(size=N_examples)
+    model = LinearModel(2)
+    hist = train(model, X, Y, "mse", optim.SGD(0.1), epochs=20, batch_size=16, rng=rng)
+    np.testing.assert_allclose(model.w, [1.5, -0.5], atol=0.02)
+    assert hist.J[-1] == pytest.approx(np.mean((X @ model.w - Y) ** 2), rel=1e-12)
