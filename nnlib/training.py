@@ -9,10 +9,10 @@ The batch size m decides which one runs:
 Each epoch the N examples are put in a random order and split into consecutive mini-batches,
 so every example is used exactly once per epoch (sampling without replacement; the last
 mini-batch is smaller when m does not divide N). As in the slides, J(w) on the whole
-training set is computed before training (k = 0) and after every epoch k; ``J_epoch="batch_mean"``
-records the mean of the epoch's mini-batch J instead (weighted by their sizes, so a mean over
-the N examples), as Keras and scikit-learn do (no extra
-pass over the data: on a large set that pass costs as much as half an epoch of training).
+training set is computed before training (k = 0) and after every epoch k. With
+``J_epoch="batch_mean"`` the J of each epoch is instead the mean of its mini-batch J (weighted
+by their sizes, so a mean over the N examples), as Keras and scikit-learn record it: no extra
+pass over the data, which on a large set costs about a third of an epoch of training.
 """
 
 import math
