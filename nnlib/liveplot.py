@@ -7,10 +7,15 @@ standard matplotlib recipe for animation ("blitting") draws the static part once
 pixels, and on each update redraws only the artists that change:
 
 1. build the figure with everything fixed (contour, axis limits, labels) and the artists that
-   will change (lines, titles, legends), then ``live = LiveFigure(fig, dynamic=[...])``;
-2. in the widget callback, change those artists (``line.set_data``, ``title.set_text``) and
-   call ``live.redraw()``: it restores the static pixels, draws the dynamic artists and
-   sends the PNG to ``live.image`` (an ``ipywidgets.Image`` to display under the controls).
+   will change (lines, titles), then ``live = LiveFigure(fig, dynamic=[...])``;
+2. in the widget callback, change those artists (``line.set_data``, ``title.set_text``, a new
+   ``ax.legend(...)``) and call ``live.redraw()``: it restores the static pixels, draws the
+   dynamic artists and sends the PNG to ``live.image`` (an ``ipywidgets.Image`` to display
+   under the controls).
+
+Legends are always dynamic: each redraw draws the legends the figure has at that moment
+(``ax.legend``, ``fig.legend``, ``ax.add_artist(Legend(...))``), so an update may simply call
+``ax.legend(...)`` again.
 
 Anything that is not in ``dynamic`` is frozen: a change to it (a new contour, new axis limits)
 shows only after a redraw with a new ``static_key``, which draws the static part again and
@@ -25,6 +30,7 @@ import io
 
 import numpy as np
 from matplotlib.backends.backend_agg import FigureCanvasAgg
+from matplotlib.legend import Legend
 from PIL import Image
 
 
@@ -67,10 +73,10 @@ class LiveFigure:
         ``matplotlib.figure.Figure(figsize=...)`` to ``plt.figure``: a pyplot figure would
         also be shown by the inline backend at the end of the cell.
     dynamic : iterable of Artist
-        The artists the callback changes (lines, texts, legends). They are marked
-        ``animated``, so a full draw leaves them out of the static background. They are
-        drawn over the whole static part (spines and grid included), in zorder among
-        themselves.
+        The artists the callback changes (lines, texts). They are marked ``animated``, so a
+        full draw leaves them out of the static background. They are drawn over the whole
+        static part (spines and grid included), in zorder among themselves. Legends need not
+        be listed: every legend the figure has at a redraw is drawn as a dynamic artist.
 
     Attributes
     ----------
@@ -102,18 +108,34 @@ class LiveFigure:
         ``static_key`` names the current static part; a key not seen before draws the static
         part again (after you changed it) and keeps its pixels under that key.
         """
+        artists = self._artists_to_draw()
         if static_key not in self._backgrounds:
             self.canvas.draw()  # animated (dynamic) artists are left out
             self._backgrounds[static_key] = self.canvas.copy_from_bbox(self.fig.bbox)
         self.canvas.restore_region(self._backgrounds[static_key])
         renderer = self.canvas.get_renderer()
-        for artist in sorted(self.dynamic, key=lambda a: a.get_zorder()):
+        for artist in artists:
             if artist.get_visible():
                 artist.draw(renderer)
         png = png_bytes(self.canvas.buffer_rgba())
         if self.image is not None:
             self.image.value = png
         return png
+
+    def _artists_to_draw(self):
+        """The dynamic artists and every legend the figure has now, in zorder.
+
+        Legends are found in the figure, not in ``dynamic``: an ``ax.legend(...)`` call in the
+        update replaces the axes' legend, and only the current one is drawn; legends added
+        with ``ax.add_artist`` are drawn too.
+        """
+        legends = [ax.get_legend() for ax in self.fig.axes] + list(self.fig.legends)
+        legends += [a for ax in self.fig.axes for a in ax.artists if isinstance(a, Legend)]
+        legends = [legend for legend in legends if legend is not None]
+        for legend in legends:
+            legend.set_animated(True)  # never part of the static background
+        others = [a for a in self.dynamic if not isinstance(a, Legend)]
+        return sorted(others + legends, key=lambda a: a.get_zorder())
 
     def widget(self):
         """An ``ipywidgets.Image`` showing the figure, updated by every `redraw`."""

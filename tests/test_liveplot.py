@@ -114,3 +114,43 @@ def test_differing_pixels_counts_what_a_redraw_got_wrong():
     assert differing_pixels(png, ref) > 100
     small = Figure(figsize=(2, 2), dpi=60)
     assert differing_pixels(png, small) == -1
+
+
+def test_a_legend_made_anew_by_the_update_replaces_the_old_one():
+    fig, (ax0, _), artists = contour_figure()
+    path = artists[0]
+    live = LiveFigure(fig, dynamic=artists[:3])  # the legend is not listed: legends always redraw
+    move(artists, 2)
+    ax0.legend(handles=[path], labels=["primeira"], loc="lower left")
+    live.redraw()
+    ax0.legend(handles=[path], labels=["segunda"], loc="upper right")
+    png = live.redraw()
+
+    ref, (ref_ax0, _), ref_artists = contour_figure()
+    move(ref_artists, 2)
+    ref_ax0.legend(handles=[ref_artists[0]], labels=["segunda"], loc="upper right")
+    assert differing_pixels(png, ref) == 0
+
+
+def test_a_legend_added_as_an_artist_is_drawn_and_can_be_hidden():
+    from matplotlib.legend import Legend
+
+    def second_legend(fig_axes, artists):
+        extra = Legend(fig_axes[1], [artists[1]], ["curva"], loc="lower left")
+        fig_axes[1].add_artist(extra)
+        return extra
+
+    fig, axes, artists = contour_figure()
+    extra = second_legend(axes, artists)
+    live = LiveFigure(fig, dynamic=artists[:3])
+    move(artists, 6)
+    shown = live.redraw()
+    extra.set_visible(False)
+    hidden = live.redraw()
+
+    ref, ref_axes, ref_artists = contour_figure()
+    ref_extra = second_legend(ref_axes, ref_artists)
+    move(ref_artists, 6)
+    assert differing_pixels(shown, ref) == 0
+    ref_extra.set_visible(False)
+    assert differing_pixels(hidden, ref) == 0
