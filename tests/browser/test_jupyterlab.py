@@ -23,7 +23,6 @@ import os
 import re
 import sys
 import time
-import urllib.error
 
 import nbformat
 import pytest
@@ -56,6 +55,7 @@ RUN_TIMEOUT = 240  # seconds for Run All of one lecture (the slowest runs about 
 WIDGET_CELL = re.compile(r"widgets\.(interactive|interact|interactive_output|HBox|VBox)\b")
 PROMPT_DONE = re.compile(r"^\[\d+\]:$")
 PANEL = ".jp-NotebookPanel:not(.lm-mod-hidden)"  # the notebook on show
+DIRTY = f"{PANEL}.jp-mod-dirty, .lm-DockPanel-tabBar .lm-mod-current.jp-mod-dirty"  # unsaved changes
 
 
 # ---------------------------------------------------------------------------- fixtures
@@ -176,15 +176,28 @@ SAVE_WAYS = (("toolbar button", _save_by_toolbar), ("File > Save Notebook", _sav
              ("Ctrl+S", _save_by_keyboard))
 
 
-def _read_contents(lab, path):
-    """The notebook as the server has it, or None while a save is half-written (HTTP 400)."""
+def _last_modified(lab, path):
+    """The file's time stamp as the server sees it (``content=0``: a stat, the file is not read).
+
+    Never poll ``content=1`` while a save may be in flight: jupyter_server writes the notebook in
+    place, and a read that meets the half-written file "repairs" it by moving the previous version
+    back over it, so the save is lost (CI saw this twice: a saved file without execution counts,
+    then an HTTP 500).
+    """
+    return lab.api("GET", f"api/contents/{path}?content=0")["last_modified"]
+
+
+def _page_clean(page):
+    """No unsaved-changes marker on the notebook: the last save's PUT has returned."""
+    return page.locator(DIRTY).count() == 0
+
+
+def _read_file(file):
+    """The notebook on disk, or None while a (later auto)save is writing it."""
     try:
-        model = lab.api("GET", f"api/contents/{path}?content=1")
-    except urllib.error.HTTPError as exc:
-        if exc.code != 400:  # 400 "Unreadable Notebook": the read met a save (seen once)
-            raise
+        return nbformat.read(file, as_version=4)
+    except ValueError:  # JSON cut short, or a UTF-8 character cut in half
         return None
-    return nbformat.from_dict(model["content"])
 
 
 def _all_ran(nb):
@@ -193,26 +206,33 @@ def _all_ran(nb):
 
 
 def saved_notebook(lab, page, path, timeout_each=20):
-    """Save from the page and read the notebook back through the contents API.
+    """Save from the page, wait until the save has landed, then read the file from disk.
 
-    Tries the toolbar's save button, then File > Save Notebook, then Ctrl+S (CI once saw a save
-    that never reached the server); each gets ``timeout_each`` seconds. If none lands, the
-    failure names any open dialog and the end of the server log.
+    A save has landed when the server's time stamp of the file moved and the page shows no
+    unsaved changes. Tries the toolbar's save button, then File > Save Notebook, then Ctrl+S;
+    each gets ``timeout_each`` seconds. If none lands, the failure names any open dialog, the
+    dirty marker and the end of the server log.
     """
+    file = os.path.join(lab.course, path)
     tried = []
     for how, save in SAVE_WAYS:
         tried.append(how)
+        stamp = _last_modified(lab, path)
         try:
             save(page)
         except Exception as exc:  # a control not found or covered: try the next way
             tried[-1] += f" (failed: {str(exc).splitlines()[0]})"
             continue
-        nb = wait_for(lambda: (lambda got: got if _all_ran(got) else None)(
-            _read_contents(lab, path)), timeout_each, interval=0.5)
-        if nb is not None:
+        if not wait_for(lambda: _last_modified(lab, path) != stamp and _page_clean(page),
+                        timeout_each, interval=0.5):
+            tried[-1] += " (not landed)"
+            continue
+        nb = wait_for(lambda: _read_file(file), 10, interval=0.5)
+        if _all_ran(nb):
             return nb
+        tried[-1] += " (landed, but some code cell has no execution count)"
     dialogs = page.locator(".jp-Dialog").all_inner_texts()
-    dirty = page.locator(f"{PANEL}.jp-mod-dirty, .lm-DockPanel-tabBar .jp-mod-dirty").count()
+    dirty = page.locator(DIRTY).count()
     log = open(lab.log_path, encoding="utf-8", errors="replace").read().splitlines()[-15:]
     fail_with_screenshot(page, f"save-{os.path.basename(path)}",
                          f"{path}: no save reached the server after {', '.join(tried)}; "
