@@ -235,7 +235,7 @@ def saved_notebook(lab, page, path, timeout_each=20):
     dirty = page.locator(DIRTY).count()
     log = open(lab.log_path, encoding="utf-8", errors="replace").read().splitlines()[-15:]
     fail_with_screenshot(page, f"save-{os.path.basename(path)}",
-                         f"{path}: no save reached the server after {', '.join(tried)}; "
+                         f"{path}: no save left a file in which every code cell ran; tried {', '.join(tried)}; "
                          f"open dialogs: {dialogs!r}; dirty markers: {dirty}; "
                          "server log ends:\n" + "\n".join(log))
 
