@@ -50,7 +50,8 @@ _setprofile = _sys.setprofile
 _getprofile = _sys.getprofile
 _FunctionType = _types.FunctionType
 
-__all__ = ["check_array", "check_close", "check_scalar", "check_callable", "check_not_calling"]
+__all__ = ["check_array", "check_close", "check_scalar", "check_callable", "check_not_calling",
+           "check_generator"]
 
 
 def _fail(msg):
@@ -244,3 +245,14 @@ def check_not_calling(call, forbidden, name="sua função"):
         _fail(f"{name} chama a implementação pronta ({', '.join(sorted(set(hits)))}); "
               "escreva o cálculo você mesmo")
     return result
+
+
+def check_generator(x, name="resultado"):
+    """Assert ``x`` is a generator (a function with ``yield`` was called), not a list.
+
+    While grading, test cells run in a separate process (``course/trusted.py``) and a
+    student's generator reaches them as a remote generator: that counts as a generator.
+    """
+    if _type(x) is _types.GeneratorType or getattr(_type(x), "t320_remote_kind", None) == "generator":
+        return
+    _fail(f"{name}: esperava um gerador (uma função com yield), recebi {_type(x).__name__}")
