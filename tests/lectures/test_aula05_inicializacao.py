@@ -335,26 +335,26 @@ MUTANTS = {
                          "    return _good(m, n, h if h in ('glorot', 'he', 'lecun') else 'glorot')",
     },
     "teste_init_weights": {
-        "swapped fans": "def init_weights(fan_in, fan_out, h, d, rng):\n"
-                        "    r, s2 = init_limits(fan_out, fan_in, h)\n"
+        "swapped fans": "def init_weights(fan_in, fan_out, h, d, rng, limits=None):\n"
+                        "    r, s2 = (limits or init_limits)(fan_out, fan_in, h)\n"
                         "    return rng.uniform(-r, r, (fan_in, fan_out)) if d == 'uniform' else "
                         "rng.normal(0.0, s2 ** 0.5, (fan_in, fan_out))",
-        "variance passed as std": "def init_weights(fan_in, fan_out, h, d, rng):\n"
-                                  "    r, s2 = init_limits(fan_in, fan_out, h)\n"
+        "variance passed as std": "def init_weights(fan_in, fan_out, h, d, rng, limits=None):\n"
+                                  "    r, s2 = (limits or init_limits)(fan_in, fan_out, h)\n"
                                   "    return rng.uniform(-r, r, (fan_in, fan_out)) if d == 'uniform' else "
                                   "rng.normal(0.0, s2, (fan_in, fan_out))",
-        "std used as uniform limit": "def init_weights(fan_in, fan_out, h, d, rng):\n"
-                                     "    r, s2 = init_limits(fan_in, fan_out, h)\n"
+        "std used as uniform limit": "def init_weights(fan_in, fan_out, h, d, rng, limits=None):\n"
+                                     "    r, s2 = (limits or init_limits)(fan_in, fan_out, h)\n"
                                      "    return rng.uniform(-s2 ** 0.5, s2 ** 0.5, (fan_in, fan_out)) if d == 'uniform' else "
                                      "rng.normal(0.0, s2 ** 0.5, (fan_in, fan_out))",
-        "calls nnlib.init": "def init_weights(fan_in, fan_out, h, d, rng):\n"
+        "calls nnlib.init": "def init_weights(fan_in, fan_out, h, d, rng, limits=None):\n"
                             "    return init.get(h + '_' + d)(fan_in, fan_out, rng)",
-        "global random state": "def init_weights(fan_in, fan_out, h, d, rng):\n"
-                               "    r, s2 = init_limits(fan_in, fan_out, h)\n"
+        "global random state": "def init_weights(fan_in, fan_out, h, d, rng, limits=None):\n"
+                               "    r, s2 = (limits or init_limits)(fan_in, fan_out, h)\n"
                                "    return np.random.uniform(-r, r, (fan_in, fan_out)) if d == 'uniform' else "
                                "np.random.normal(0.0, s2 ** 0.5, (fan_in, fan_out))",
-        "Keras truncated normal": "def init_weights(fan_in, fan_out, h, d, rng):\n"
-                                  "    r, s2 = init_limits(fan_in, fan_out, h)\n"
+        "Keras truncated normal": "def init_weights(fan_in, fan_out, h, d, rng, limits=None):\n"
+                                  "    r, s2 = (limits or init_limits)(fan_in, fan_out, h)\n"
                                   "    if d == 'uniform':\n"
                                   "        return rng.uniform(-r, r, (fan_in, fan_out))\n"
                                   "    s = s2 ** 0.5 / 0.87962566103423978\n"
@@ -364,13 +364,13 @@ MUTANTS = {
                                   "        W[bad] = rng.normal(0.0, s, bad.sum())\n"
                                   "        bad = np.abs(W) > 2 * s\n"
                                   "    return W",
-        "float32": "def init_weights(fan_in, fan_out, h, d, rng):\n"
-                   "    r, s2 = init_limits(fan_in, fan_out, h)\n"
+        "float32": "def init_weights(fan_in, fan_out, h, d, rng, limits=None):\n"
+                   "    r, s2 = (limits or init_limits)(fan_in, fan_out, h)\n"
                    "    W = rng.uniform(-r, r, (fan_in, fan_out)) if d == 'uniform' else "
                    "rng.normal(0.0, s2 ** 0.5, (fan_in, fan_out))\n"
                    "    return W.astype(np.float32)",
-        "uniform for both": "def init_weights(fan_in, fan_out, h, d, rng):\n"
-                            "    r, s2 = init_limits(fan_in, fan_out, h)\n"
+        "uniform for both": "def init_weights(fan_in, fan_out, h, d, rng, limits=None):\n"
+                            "    r, s2 = (limits or init_limits)(fan_in, fan_out, h)\n"
                             "    return rng.uniform(-r, r, (fan_in, fan_out))",
     },
     "teste_melhor_inicializacao": {
@@ -411,3 +411,15 @@ def test_student_version_answer_cells_are_valid_python():
     for c in answers:
         ast.parse(c.source)
         assert "raise NotImplementedError()" in c.source
+
+
+def test_init_weights_cell_does_not_depend_on_init_limits(nb):
+    """A wrong init_limits costs only item a): the init_weights cell passes a reference table
+    in ``limits``, so the model init_weights (which calls init_limits by default) still passes."""
+    nb.run(_cell("inicializacoes"))
+    try:
+        nb.run(MUTANTS["teste_init_limits"]["swapped fans"])
+        assert not _passes(nb, "teste_init_limits")
+        assert _passes(nb, "teste_init_weights")
+    finally:
+        nb.run(_cell("inicializacoes"))

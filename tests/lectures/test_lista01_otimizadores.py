@@ -415,15 +415,13 @@ melhor_config = {"optimizer": "adam", "hyper": {"alpha": 0.01}, "decay": None,
 melhor_config = {"optimizer": "adam", "hyper": {"alpha": 0.003}, "decay": None,
                  "batch_size": 1, "epochs": 10}
 """, False),
-    "config_rule_uses_nnlib": ("adam", "teste_melhor_config", """
-import nnlib.optim as _o2
-melhor_config = {"optimizer": "adam", "hyper": {"alpha": 0.01}, "decay": None,
+    "config_unknown_hyper": ("melhor_config", "teste_melhor_config", """
+melhor_config = {"optimizer": "adam", "hyper": {"alpha": 0.003, "mu": 0.9}, "decay": None,
                  "batch_size": 32, "epochs": 10}
-def adam(w, g, state=None, alpha=0.001, beta1=0.9, beta2=0.999, eps=1e-8):
-    opt = state if state is not None else _o2.Adam(alpha=alpha, beta1=beta1, beta2=beta2, eps=eps)
-    w_new = w.copy()
-    opt.step([w_new], lambda ws: [g])
-    return w_new, opt
+""", False),
+    "config_bad_decay": ("melhor_config", "teste_melhor_config", """
+melhor_config = {"optimizer": "momentum", "hyper": {"alpha": 0.1, "mu": 0.9},
+                 "decay": {"alpha_tau": -0.01, "tau": 400}, "batch_size": 32, "epochs": 10}
 """, False),
 }
 
@@ -746,3 +744,18 @@ def test_widget_draws_diverging_rules(nb, surface_name):
     assert nb.eval("_png[:8] == b'\\x89PNG\\r\\n\\x1a\\n'")
     assert any("divergiu" in t for t in nb.eval("[t.get_text() for t in live_artists['legend'].get_texts()]"))
     assert nb.eval(f"_differing_pixels(_png, plot_student_paths({surface_name!r}, 0.1, 300, RULE_NAMES))") == 0
+
+
+@pytest.mark.parametrize("bug", ["momentum_old_velocity", "decay_off_by_one"])
+def test_melhor_config_does_not_depend_on_the_rules(nb, notebook, bug):
+    """melhor_config retrains with nnlib's reference rules: a wrong momentum or linear_decay
+    fails its own cell and leaves teste_melhor_config passing (fair partial credit)."""
+    answer_id, test_id, wrong, _ = BUGS[bug]
+    try:
+        nb.run(wrong)
+        own = run_test_cell(nb, cell_source(notebook, test_id))
+        config = run_test_cell(nb, cell_source(notebook, "teste_melhor_config"))
+    finally:
+        nb.run(cell_source(notebook, answer_id))
+    assert own.startswith("AssertionError"), own
+    assert config == "passed", config

@@ -461,46 +461,46 @@ def ok_mb_generator(N, m, rng):                 # CORRECT: a generator, rng.shuf
 
 
 # ---------------- training loop
-def m_tl_no_epoch0(net, X, Y, loss, alpha, epochs, m, rng):   # history without J(w(0))
+def m_tl_no_epoch0(net, X, Y, loss, alpha, epochs, m, rng, batch_sampler=None):   # history without J(w(0))
     hist = []
     for _ in range(epochs):
-        for idx in minibatch_indices(X.shape[0], m, rng):
+        for idx in (batch_sampler or minibatch_indices)(X.shape[0], m, rng):
             J, g = net.loss_and_gradient(X[idx], Y[idx], loss)
             net.w -= alpha * g
         hist.append(net.loss(X, Y, loss))
     return hist
-def m_tl_batch_J(net, X, Y, loss, alpha, epochs, m, rng):     # J of the last mini-batch, not of the set
+def m_tl_batch_J(net, X, Y, loss, alpha, epochs, m, rng, batch_sampler=None):     # J of the last mini-batch, not of the set
     hist = [net.loss(X, Y, loss)]
     for _ in range(epochs):
-        for idx in minibatch_indices(X.shape[0], m, rng):
+        for idx in (batch_sampler or minibatch_indices)(X.shape[0], m, rng):
             J, g = net.loss_and_gradient(X[idx], Y[idx], loss)
             net.w -= alpha * g
         hist.append(J)
     return hist
-def m_tl_rebind(net, X, Y, loss, alpha, epochs, m, rng):      # net.w = net.w - α g
+def m_tl_rebind(net, X, Y, loss, alpha, epochs, m, rng, batch_sampler=None):      # net.w = net.w - α g
     hist = [net.loss(X, Y, loss)]
     for _ in range(epochs):
-        for idx in minibatch_indices(X.shape[0], m, rng):
+        for idx in (batch_sampler or minibatch_indices)(X.shape[0], m, rng):
             J, g = net.loss_and_gradient(X[idx], Y[idx], loss)
             net.w = net.w - alpha * g
         hist.append(net.loss(X, Y, loss))
     return hist
-def m_tl_separate_shuffle(net, X, Y, loss, alpha, epochs, m, rng):  # X and Y shuffled apart
+def m_tl_separate_shuffle(net, X, Y, loss, alpha, epochs, m, rng, batch_sampler=None):  # X and Y shuffled apart
     hist = [net.loss(X, Y, loss)]
     for _ in range(epochs):
-        for ix, iy in zip(minibatch_indices(X.shape[0], m, rng), minibatch_indices(X.shape[0], m, rng)):
+        for ix, iy in zip((batch_sampler or minibatch_indices)(X.shape[0], m, rng), (batch_sampler or minibatch_indices)(X.shape[0], m, rng)):
             J, g = net.loss_and_gradient(X[ix], Y[iy], loss)
             net.w -= alpha * g
         hist.append(net.loss(X, Y, loss))
     return hist
-def m_tl_full_batch(net, X, Y, loss, alpha, epochs, m, rng):  # ignores m: always batch
+def m_tl_full_batch(net, X, Y, loss, alpha, epochs, m, rng, batch_sampler=None):  # ignores m: always batch
     hist = [net.loss(X, Y, loss)]
     for _ in range(epochs):
         J, g = net.loss_and_gradient(X, Y, loss)
         net.w -= alpha * g
         hist.append(net.loss(X, Y, loss))
     return hist
-def m_tl_drop_last(net, X, Y, loss, alpha, epochs, m, rng):   # own slicing, drops the last batch
+def m_tl_drop_last(net, X, Y, loss, alpha, epochs, m, rng, batch_sampler=None):   # own slicing, drops the last batch
     hist = [net.loss(X, Y, loss)]
     N = X.shape[0]
     if not 1 <= m <= N:
@@ -512,7 +512,7 @@ def m_tl_drop_last(net, X, Y, loss, alpha, epochs, m, rng):   # own slicing, dro
             net.w -= alpha * g
         hist.append(net.loss(X, Y, loss))
     return hist
-def m_tl_no_shuffle(net, X, Y, loss, alpha, epochs, m, rng):  # the same order every epoch
+def m_tl_no_shuffle(net, X, Y, loss, alpha, epochs, m, rng, batch_sampler=None):  # the same order every epoch
     hist = [net.loss(X, Y, loss)]
     N = X.shape[0]
     if not 1 <= m <= N:
@@ -523,38 +523,38 @@ def m_tl_no_shuffle(net, X, Y, loss, alpha, epochs, m, rng):  # the same order e
             net.w -= alpha * g
         hist.append(net.loss(X, Y, loss))
     return hist
-def m_tl_sum_gradient(net, X, Y, loss, alpha, epochs, m, rng):  # w <- w - α m g (sum, not mean)
+def m_tl_sum_gradient(net, X, Y, loss, alpha, epochs, m, rng, batch_sampler=None):  # w <- w - α m g (sum, not mean)
     hist = [net.loss(X, Y, loss)]
     for _ in range(epochs):
-        for idx in minibatch_indices(X.shape[0], m, rng):
+        for idx in (batch_sampler or minibatch_indices)(X.shape[0], m, rng):
             J, g = net.loss_and_gradient(X[idx], Y[idx], loss)
             net.w -= alpha * len(idx) * g
         hist.append(net.loss(X, Y, loss))
     return hist
-def m_tl_delegate(net, X, Y, loss, alpha, epochs, m, rng):
+def m_tl_delegate(net, X, Y, loss, alpha, epochs, m, rng, batch_sampler=None):
     return _training.train(net, X, Y, loss, _optim.SGD(alpha=alpha), epochs, batch_size=m, rng=rng).J
-def m_tl_J_with_gradient(net, X, Y, loss, alpha, epochs, m, rng):  # J(w(k)) via loss_and_gradient
+def m_tl_J_with_gradient(net, X, Y, loss, alpha, epochs, m, rng, batch_sampler=None):  # J(w(k)) via loss_and_gradient
     hist = [net.loss_and_gradient(X, Y, loss)[0]]
     for _ in range(epochs):
-        for idx in minibatch_indices(X.shape[0], m, rng):
+        for idx in (batch_sampler or minibatch_indices)(X.shape[0], m, rng):
             J, g = net.loss_and_gradient(X[idx], Y[idx], loss)
             net.w -= alpha * g
         hist.append(net.loss_and_gradient(X, Y, loss)[0])
     return hist
-def ok_tl_per_layer(net, X, Y, loss, alpha, epochs, m, rng):  # CORRECT: updates net.params in place
+def ok_tl_per_layer(net, X, Y, loss, alpha, epochs, m, rng, batch_sampler=None):  # CORRECT: updates net.params in place
     hist = [net.loss(X, Y, loss)]
     for _ in range(epochs):
-        for idx in minibatch_indices(X.shape[0], m, rng):
+        for idx in (batch_sampler or minibatch_indices)(X.shape[0], m, rng):
             net.loss_and_gradient(X[idx], Y[idx], loss)
             for p, gp in zip(net.params, net.grads):
                 p -= alpha * gp
         hist.append(net.loss(X, Y, loss))
     return hist
 
-def ok_tl_keywords(net, X, Y, loss, alpha, epochs, m, rng):   # CORRECT: keyword arguments, np.float64 history
+def ok_tl_keywords(net, X, Y, loss, alpha, epochs, m, rng, batch_sampler=None):   # CORRECT: keyword arguments, np.float64 history
     hist = [net.loss(X=X, Y=Y, loss=loss)]
     for _ in range(epochs):
-        for idx in minibatch_indices(X.shape[0], m, rng):
+        for idx in (batch_sampler or minibatch_indices)(X.shape[0], m, rng):
             J, g = net.loss_and_gradient(X=X[idx], Y=Y[idx], loss=loss)
             net.w[:] = net.w - alpha * g
         hist.append(_np.float64(net.loss(X, Y, loss)))
@@ -777,7 +777,19 @@ def test_test_cell_accepts_correct_variants(nb, grade_id, swap):
     assert verdict_with(nb, grade_id, **swap) is None
 
 
-def test_train_loop_bug_in_minibatch_fails_training_cell(nb):
-    """A train_loop that relies on a minibatch_indices with replacement loses those points too."""
-    verdict = verdict_with(nb, "teste_train_loop_epocas", minibatch_indices="m_mb_replacement")
+@pytest.mark.parametrize("grade_id", ["teste_train_loop_batch", "teste_train_loop_epocas"])
+def test_train_loop_cells_do_not_depend_on_minibatch_indices(nb, grade_id):
+    """A minibatch_indices with replacement costs only Exercise 4: the training-loop cells hand
+    train_loop a reference sampler (batch_sampler), so the model train_loop still passes them."""
+    assert verdict_with(nb, "teste_minibatch_indices", minibatch_indices="m_mb_replacement") is not None
+    assert verdict_with(nb, grade_id, minibatch_indices="m_mb_replacement") is None
+
+
+@pytest.mark.parametrize("grade_id", ["teste_train_loop_batch", "teste_train_loop_epocas"])
+def test_train_loop_that_ignores_batch_sampler_fails(nb, grade_id):
+    """A train_loop that calls minibatch_indices itself instead of batch_sampler does not get
+    those points (with a broken minibatch_indices it would not be graded on its own)."""
+    nb.run("def m_tl_ignores_sampler(net, X, Y, loss, alpha, epochs, m, rng, batch_sampler=None):\n"
+           "    return ok_tl_per_layer(net, X, Y, loss, alpha, epochs, m, rng)\n")
+    verdict = verdict_with(nb, grade_id, minibatch_indices="m_mb_replacement", train_loop="m_tl_ignores_sampler")
     assert verdict is not None and verdict.startswith("AssertionError"), verdict
