@@ -718,7 +718,7 @@ CASES = [
     ("teste_train_loop_epocas", "train_loop", "m_tl_separate_shuffle", True),
     ("teste_train_loop_epocas", "train_loop", "m_tl_full_batch", True),
     ("teste_train_loop_epocas", "train_loop", "m_tl_drop_last", True),
-    ("teste_train_loop_epocas", "train_loop", "m_tl_no_shuffle", False),
+    ("teste_train_loop_epocas", "train_loop", "m_tl_no_shuffle", True),
     ("teste_train_loop_epocas", "train_loop", "m_tl_sum_gradient", True),
     ("teste_train_loop_epocas", "train_loop", "m_tl_delegate", True),
     ("teste_train_loop_epocas", "train_loop", "m_tl_J_with_gradient", True),

@@ -1,0 +1,158 @@
+"""Fair partial credit: a bug in one exercise costs points in that exercise's test cell only.
+
+Where a later exercise builds on an earlier one, its test cell uses a reference
+implementation of the earlier piece (nnlib's own, or one written in the test cell):
+
+- lista01: ``teste_melhor_config`` retrains with ``nnlib.optim`` / ``nnlib.schedules``, not
+  with the student's rules or ``linear_decay``;
+- lista02: the ``train_loop`` cells pass a reference sampler in ``batch_sampler``, so
+  ``train_loop`` does not run the student's ``minibatch_indices``; ``teste_focal_grad`` checks
+  the gradient against finite differences of ``nnlib.losses.focal_loss``;
+- aula05: ``teste_init_weights`` passes a reference table in ``limits``, so ``init_weights``
+  does not run the student's ``init_limits``.
+
+For each dependent pair a submission is built from the source with a plausible bug only in
+the earlier exercise (its answer cell replaced), all of them are graded in one
+``course.grade.grade`` call in a scratch copy of the course, and the per-cell scores read
+from the gradebook must show that only the earlier exercise's test cell lost points.
+"""
+
+import os
+import shutil
+import sys
+import tempfile
+
+import nbformat
+import pytest
+
+sys.path.insert(0, os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
+
+from course import ROOT, ensure_venv_on_path  # noqa: E402
+
+ensure_venv_on_path()
+ROOT_USER = os.geteuid() == 0
+
+
+def src_path(nb_id):
+    return os.path.join(ROOT, "solutions", nb_id, nb_id + ".ipynb")
+
+
+def nbg(cell):
+    return cell.get("metadata", {}).get("nbgrader", {})
+
+
+def answer_cell(nb, grade_id):
+    return next(c for c in nb.cells if nbg(c).get("grade_id") == grade_id and nbg(c).get("solution"))
+
+
+def swap(old, new):
+    """An edit of an answer cell: ``old`` (which must occur exactly once) becomes ``new``."""
+    def edit(source):
+        assert source.count(old) == 1, f"the bug's anchor is not in the answer cell: {old!r}"
+        return source.replace(old, new)
+    return edit
+
+
+def replace_with(code):
+    return lambda source: code
+
+
+# name: (notebook, answer cell, edit of that cell, the test cell that must lose points,
+#        the later test cells that build on it and must keep full marks)
+CASES = {
+    "lista01_momentum_sign": (
+        "lista01_otimizadores", "momentum",
+        replace_with('def momentum(w, g, state=None, alpha=0.01, mu=0.9):\n'
+                     '    v = np.zeros_like(w) if state is None else state["v"]\n'
+                     '    v = mu * v + alpha * g          # sinal de g trocado: sobe a encosta\n'
+                     '    return w + v, {"v": v}\n'),
+        "teste_momentum", ["teste_melhor_config"]),
+    "lista01_linear_decay_rejects_j0": (
+        "lista01_otimizadores", "linear_decay",
+        replace_with('def linear_decay(j, alpha0, alpha_tau, tau):\n'
+                     '    if j <= 0:                      # deveria ser j < 0: j = 0 é a primeira iteração\n'
+                     '        raise ValueError(f"j deve ser positivo, recebi {j}")\n'
+                     '    frac = min(j / tau, 1.0)\n'
+                     '    return float((1 - frac) * alpha0 + frac * alpha_tau)\n'),
+        "teste_linear_decay", ["teste_melhor_config"]),
+    "lista02_minibatch_with_replacement": (
+        "lista02_inicializacao_treinamento", "minibatch_indices",
+        replace_with('def minibatch_indices(N, m, rng):\n'
+                     '    if not isinstance(m, int) or not 1 <= m <= N:\n'
+                     '        raise ValueError(f"m deve estar entre 1 e N = {N}, recebi {m!r}")\n'
+                     '    order = rng.integers(0, N, size=N)   # com reposição: repete e esquece exemplos\n'
+                     '    return [order[i:i + m] for i in range(0, N, m)]\n'),
+        "teste_minibatch_indices", ["teste_train_loop_batch", "teste_train_loop_epocas"]),
+    "lista02_focal_loss_without_alpha": (
+        "lista02_inicializacao_treinamento", "focal",
+        swap("    return float(np.mean(-alpha_t * one_minus_pt ** gamma * log_pt))\n",
+             "    return float(np.mean(-one_minus_pt ** gamma * log_pt))   # esqueceu o α_t\n"),
+        "teste_focal_loss", ["teste_focal_grad"]),
+    "aula05_init_limits_swapped_fans": (
+        "aula05_inicializacao", "inicializacoes",
+        swap("    m, n = fan_in, fan_out\n", "    m, n = fan_out, fan_in   # m e n trocados\n"),
+        "teste_init_limits", ["teste_init_weights"]),
+}
+
+
+def buggy_submission(nb_id, answer_id, edit):
+    nb = nbformat.read(src_path(nb_id), as_version=4)
+    cell = answer_cell(nb, answer_id)
+    cell.source = edit(cell.source)
+    return nbformat.writes(nb).encode("utf-8")
+
+
+def cell_scores(base, student, nb_id):
+    """{grade_id: (score, max_score)} of the autograded (code) test cells of a submission."""
+    from nbgrader.api import Gradebook
+
+    with Gradebook(f"sqlite:///{base}/gradebook.db", "t320") as gb:
+        sub = gb.find_submission(nb_id, student)
+        return {g.name: (g.score, g.max_score) for nb in sub.notebooks for g in nb.grades
+                if g.cell.cell_type == "code"}
+
+
+@pytest.fixture(scope="module")
+def graded():
+    """All buggy submissions graded in one run in a scratch copy of the course."""
+    from course.grade import grade
+
+    base = tempfile.mkdtemp(prefix="t320-credit-")
+    os.chmod(base, 0o711)  # the sandbox user must reach autograded/
+    try:
+        shutil.copytree(os.path.join(ROOT, "solutions"), os.path.join(base, "solutions"))
+        pairs = []
+        for name, (nb_id, answer_id, edit, _, _) in CASES.items():
+            folder = os.path.join(base, "submitted", name, nb_id)
+            os.makedirs(folder)
+            with open(os.path.join(folder, nb_id + ".ipynb"), "wb") as fh:
+                fh.write(buggy_submission(nb_id, answer_id, edit))
+            pairs.append((name, nb_id))
+        results = grade(base, pairs=pairs, use_sandbox=ROOT_USER, feedback=False, csv=False)
+        yield {name: (results[(name, nb_id)], cell_scores(base, name, nb_id))
+               for name, nb_id in pairs}
+    finally:
+        shutil.rmtree(base, ignore_errors=True)
+
+
+@pytest.mark.parametrize("name", sorted(CASES))
+def test_bug_costs_points_only_in_its_own_exercise(graded, name):
+    nb_id, _, _, own_test, later_tests = CASES[name]
+    result, scores = graded[name]
+    assert result["success"], result.get("log", "")[-3000:]
+    for grade_id in [own_test] + later_tests:
+        assert grade_id in scores, f"{grade_id} is not a graded cell of {nb_id}"
+    score, max_score = scores[own_test]
+    assert max_score > 0 and score == 0, f"{name}: {own_test} got {score}/{max_score} with the bug"
+    lost = {g: s for g, s in scores.items() if g != own_test and s[0] != s[1]}
+    assert not lost, f"{name}: the bug in {own_test}'s exercise also cost points in {lost}"
+
+
+def test_cases_change_only_one_answer_cell():
+    """Each buggy submission differs from its source in exactly the one answer cell."""
+    for name, (nb_id, answer_id, edit, _, _) in CASES.items():
+        src = nbformat.read(src_path(nb_id), as_version=4)
+        bug = nbformat.reads(buggy_submission(nb_id, answer_id, edit).decode("utf-8"), as_version=4)
+        changed = [nbg(a).get("grade_id", i) for i, (a, b) in enumerate(zip(src.cells, bug.cells))
+                   if a.source != b.source]
+        assert len(src.cells) == len(bug.cells) and changed == [answer_id], (name, changed)
