@@ -243,3 +243,60 @@ def test_checker_requires_the_setup_cell_tag():
              ("sol", "def f(x):\n    return x", []), ("test", "# Testa f.\nchecks.check_array(f(1), ())", []))
     text = "\n".join(analyse(nb))
     assert f"nenhuma célula com a tag {TAG}" in text and "checks" in text
+
+
+# ------------------------------------------------------------------ the rule, run for real
+SIMULATION = r'''
+import builtins, json, re, sys, traceback
+import nbformat
+sys.path.insert(0, {root!r})
+from tests.test_grader_rule import TAG, nbg, parse, top_level_names
+
+nb = nbformat.read({path!r}, as_version=4)
+strip = lambda s: re.sub(r"^\s*[%!].*$", "", s, flags=re.M)
+student = {{"__name__": "__main__"}}          # S: the whole notebook, as the student's kernel runs it
+answers = set()
+for c in nb.cells:
+    if c.cell_type != "code":
+        continue
+    if nbg(c).get("solution"):
+        answers |= top_level_names(parse(c.source))
+    try:
+        exec(compile(strip(c.source), "<S>", "exec"), student)
+    except Exception:
+        pass
+trusted = {{"__name__": "__main__"}}          # T: grader-setup cells, then the test cells in order
+verdicts = {{}}
+for c in nb.cells:
+    if c.cell_type != "code":
+        continue
+    meta = nbg(c)
+    if TAG in c.metadata.get("tags", []):
+        exec(compile(strip(c.source), "<T setup>", "exec"), trusted)
+    elif meta.get("grade") and not meta.get("solution"):
+        trusted.update({{k: student[k] for k in answers if k in student}})
+        try:
+            exec(compile(strip(c.source), "<T test>", "exec"), trusted)
+            verdicts[meta["grade_id"]] = None
+        except Exception as e:
+            verdicts[meta["grade_id"]] = "".join(traceback.format_exception_only(type(e), e)).strip()
+print("VERDICTS" + json.dumps(verdicts))
+'''
+
+
+@pytest.mark.parametrize("nb_id", IDS)
+def test_test_cells_pass_with_only_what_the_trusted_process_sees(nb_id, tmp_path):
+    """Run the source as the student's process would (S), then each test cell in a fresh
+    namespace that has only the grader-setup cells, the earlier test cells and the answer
+    names taken from S (T): every test cell still passes."""
+    import json
+    import subprocess
+
+    code = SIMULATION.format(root=ROOT, path=src_path(nb_id))
+    env = dict(os.environ, NBGRADER_EXECUTION="autograde", MPLBACKEND="Agg")
+    res = subprocess.run([sys.executable, "-c", code], cwd=str(tmp_path), env=env,
+                         capture_output=True, text=True, timeout=600)
+    line = next((l for l in res.stdout.splitlines() if l.startswith("VERDICTS")), None)
+    assert line, res.stdout[-2000:] + res.stderr[-3000:]
+    verdicts = json.loads(line[len("VERDICTS"):])
+    assert verdicts and all(v is None for v in verdicts.values()), verdicts
