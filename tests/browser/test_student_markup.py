@@ -125,8 +125,11 @@ def browser():
 
 
 @pytest.fixture
-def page(browser, lab):
-    """A new tab that has logged in with the token; records dialogs (alert, confirm)."""
+def page(browser, lab, beacon):
+    """A new tab that records dialogs (alert, confirm); the beacon's record and the server
+    log are looked at from here on only, so each test sees only its own page's effects."""
+    beacon.hits.clear()
+    lab.log_start = os.path.getsize(lab.log_path)
     page = browser.new_page()
     page.dialogs = []
     page.on("dialog", lambda d: (page.dialogs.append(d.message), d.dismiss()))
@@ -145,8 +148,10 @@ def feedback_rel():
 
 def server_saw_attack(lab):
     """Lines of the Jupyter server's log that name an attack's request."""
-    with open(lab.log_path, encoding="utf-8", errors="replace") as fh:
-        return [line.strip() for line in fh if "t320-ataque-" in line]
+    with open(lab.log_path, "rb") as fh:
+        fh.seek(getattr(lab, "log_start", 0))
+        lines = fh.read().decode("utf-8", errors="replace").splitlines()
+    return [line.strip() for line in lines if "t320-ataque-" in line]
 
 
 def frame_marks(page):
@@ -221,10 +226,10 @@ def test_formgrader_manual_grading_page(lab, course, beacon, page):
     page.wait_for_selector("#notebook-container .cell")
     assert_inert(page, lab, beacon, "formgrader")
     assert_visible(page, "formgrader")
-    text = page.locator("#notebook-container").inner_text()
+    text = page.locator("#notebook-container").first.inner_text()
     assert make_markup.MARKDOWN_TEXT in text, "the markdown answer is missing"
     assert page.locator("#notebook-container strong", has_text=make_markup.MARKDOWN_TEXT) \
-        .count() == 1, "the markdown answer's formatting was lost"
+        .count() >= 1, "the markdown answer's formatting was lost"
     assert "<script>" in text, "the student's script should show as text"
     assert page.locator("input.score").count() >= 1, "the grading form is gone"
 
