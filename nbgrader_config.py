@@ -34,3 +34,23 @@ c.GenerateFeedback.preprocessors = [
     "course.feedback.ScrubHiddenTestOutputs",
     "nbgrader.preprocessors.ClearHiddenTests",
 ]
+
+# ---- BEGIN student markup is inert (course/safe_html.py) ----
+# The formgrader's manual-grading page and the feedback HTML are HTMLExporter pages of the
+# student's notebook: without this, a submission's <script>, Javascript(...) output,
+# <img onerror=...> or raw HTML in a markdown answer runs in the instructor's browser with
+# the instructor's Jupyter session. sanitize_html makes nbconvert's templates clean HTML and
+# markdown outputs and leave out JavaScript and widget outputs; the two filters make that
+# cleaning keep ordinary formatting and extend it to markdown cells, which nbgrader's own
+# templates render without cleaning. PNG figures are untouched. `jupyter lab` (the formgrader)
+# does not have the course root on sys.path, so the filters' module is found from here.
+import sys  # noqa: E402
+
+if c.CourseDirectory.root not in sys.path:
+    sys.path.insert(0, c.CourseDirectory.root)
+c.HTMLExporter.sanitize_html = True
+c.HTMLExporter.filters = {
+    "clean_html": "course.safe_html.clean_html",
+    "markdown2html": "course.safe_html.SafeMarkdown2HTML",
+}
+# ---- END student markup is inert ----
