@@ -33,10 +33,14 @@ clean-venv:
 	rm -rf $(VENV)
 
 # Student versions: solutions/aula* -> lectures/, solutions/lista* -> assignments/ (forced).
+# release and grade install the course into .venv first (as test does), so they work on a
+# fresh clone: the grader uid's kernel imports ipykernel, numpy and nnlib from that venv.
 release: $(PY)
+	$(PIP) install --quiet -e .
 	$(PY) -m course.release
 
 # Autograde submitted/<student>/<id>/ in the sandbox kernel, feedback/, grades.csv.
 grade: $(PY)
+	$(PIP) install --quiet -e .
 	$(PY) course/sandbox.py --install
 	$(PY) -m course.grade
