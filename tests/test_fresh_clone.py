@@ -10,6 +10,7 @@ import csv
 import os
 import shutil
 import subprocess
+import tempfile
 
 import pytest
 
@@ -18,14 +19,17 @@ FIXTURE = os.path.join(ROOT, "tests", "hostile", "lista00_exemplo.ipynb")
 
 
 @pytest.fixture(scope="module")
-def clone(tmp_path_factory):
+def clone():
     if shutil.which("git") is None or not os.path.isdir(os.path.join(ROOT, ".git")):
         pytest.fail("this test needs git and a git checkout of the course")
-    base = tmp_path_factory.mktemp("fresh")
-    os.chmod(base, 0o711)  # the grader uid must traverse to the autograded folder
+    # the grader uid must traverse every folder down to the clone's .venv and autograded/
+    # (pytest's own tmp folders are 0700), as in a real course (docs/course.md)
+    base = tempfile.mkdtemp(prefix="t320-fresh-")
+    os.chmod(base, 0o711)
     path = os.path.join(base, "course")
     subprocess.run(["git", "clone", "-q", ROOT, path], check=True)
-    return path
+    yield path
+    shutil.rmtree(base, ignore_errors=True)
 
 
 def make(clone, target):
