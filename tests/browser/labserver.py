@@ -258,3 +258,16 @@ def launch_chromium(playwright):
         profile, executable_path=os.environ.get("T320_CHROMIUM", CHROMIUM), headless=True,
         args=CHROMIUM_ARGS, viewport={"width": 1400, "height": 1000})
     return context, profile
+
+
+def chromium_context():
+    """Generator for a module-scoped pytest fixture: a Chromium context (60 s default
+    timeout) that is closed, and its profile deleted, at the end."""
+    from playwright.sync_api import sync_playwright
+
+    with sync_playwright() as p:
+        context, profile = launch_chromium(p)
+        context.set_default_timeout(60_000)
+        yield context
+        context.close()
+    shutil.rmtree(profile, ignore_errors=True)

@@ -75,16 +75,7 @@ def lab(tmp_path_factory):
 
 @pytest.fixture(scope="module")
 def browser():
-    from playwright.sync_api import sync_playwright
-
-    with sync_playwright() as p:
-        context, profile = labserver.launch_chromium(p)
-        context.set_default_timeout(60_000)
-        yield context
-        context.close()
-    import shutil
-
-    shutil.rmtree(profile, ignore_errors=True)
+    yield from labserver.chromium_context()
 
 
 class Failure(AssertionError):
