@@ -214,3 +214,43 @@ def test_daemon_does_not_outlive_grading(graded):
     uid = graded["results"][("daemon", NB_ID)]["uid"]
     out = subprocess.run(["ps", "-o", "stat=", "-u", str(uid)], capture_output=True, text=True)
     assert [s for s in out.stdout.split() if not s.startswith("Z")] == []
+
+
+def test_kernel_reaches_a_unix_socket_in_its_folder(tmp_path):
+    """The interface the grading process relies on: after the kernel starts, a socket file
+    created (as root, outside) in the kernel's working folder, which is the submission's
+    autograded folder, is reachable from the kernel, whose cwd is that folder."""
+    from jupyter_client import KernelManager
+
+    from course import load_config, sandbox
+
+    os.chmod(tmp_path, 0o711)
+    folder = tmp_path / "autograded" / "aluno" / NB_ID
+    folder.mkdir(parents=True)
+    with sandbox.GraderUid() as uid:
+        sandbox.install_kernel()
+        cfg = load_config(str(tmp_path), **{k: v for k, v in sandbox.kernel_config(uid).items()
+                                            if k.startswith("KernelManager.")})
+        km = KernelManager(kernel_name=sandbox.KERNEL_NAME, config=cfg)
+        km.start_kernel(cwd=str(folder))
+        kc = km.client()
+        kc.start_channels()
+        try:
+            kc.wait_for_ready(timeout=60)
+            path = str(folder / "canal.sock")
+            srv = socket.socket(socket.AF_UNIX)
+            srv.bind(path)
+            os.chmod(path, 0o666)
+            srv.listen(1)
+            srv.settimeout(30)
+            code = ("import os, socket\ns = socket.socket(socket.AF_UNIX)\n"
+                    "s.connect('canal.sock')\ns.sendall(os.getcwd().encode())\ns.close()")
+            reply = kc.execute_interactive(code, timeout=30)
+            assert reply["content"]["status"] == "ok", reply["content"]
+            conn, _ = srv.accept()
+            assert conn.recv(4096).decode() == str(folder)
+            conn.close()
+            srv.close()
+        finally:
+            kc.stop_channels()
+            km.shutdown_kernel(now=True)
