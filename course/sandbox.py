@@ -1,22 +1,28 @@
-"""Resource-limited, unprivileged Jupyter kernel for autograding student code.
+"""Confined, resource-limited Jupyter kernel for autograding student code.
 
-This file is both a module (``install_kernel``, ``kill_grader_processes``) and the kernel
-launcher itself (``python course/sandbox.py {connection_file}``), so the launcher imports
-nothing from the repository.
+This file is both a module (``install_kernel``, ``kernel_config``, ``kill_grader_processes``)
+and the kernel launcher itself (``python course/sandbox.py --python PY --site DIR
+{connection_file}``), so the launcher imports nothing from the repository.
 
-What the launcher does, in order:
+What the launcher does as root, in order:
 
-1. creates a private scratch home (``$TMPDIR/t320-grader/<random>``) and copies the
-   connection file into it;
-2. forks; the child drops to the grader uid/gid (``T320_GRADER_UID``, reserved per
-   grading run from 61321-61399 by ``GraderUid``: ids with no account and no files) when started as root, sets ``RLIMIT_AS``,
-   ``RLIMIT_CPU``, ``RLIMIT_NPROC`` and ``RLIMIT_FSIZE``, asks the kernel to die with its
-   parent, scrubs the environment and execs ``ipykernel``;
-3. the parent (still root) ignores SIGINT (the kernel gets it through the process group),
-   waits for the kernel, then kills every process left under the grader uid (fork bombs,
-   daemonized children) and deletes the scratch home.
+1. creates a private scratch home (``$TMPDIR/t320-grader/<random>``) owned by the grader
+   uid (``T320_GRADER_UID``, reserved per grading run from 61321-61399 by ``GraderUid``: ids
+   with no account and no files) and a socket folder in it; rewrites the connection file
+   (ipc transport only) so the kernel binds its sockets there, and links each
+   ``<KernelManager.ip>-<port>`` the client connects to (a root-only folder) to them;
+2. forks; the child ignores SIGINT, sets ``RLIMIT_AS``, ``RLIMIT_CPU``, ``RLIMIT_NPROC``,
+   ``RLIMIT_FSIZE`` and execs bubblewrap (``bwrap_argv``): new mount, network, PID, IPC and
+   UTS namespaces in which only the system, the interpreter, the venv and nnlib (read-only),
+   the kernel's working folder (the submission's ``autograded/<student>/<id>/``) and the
+   scratch home (read-write) exist; inside, a small dropper becomes the grader uid (which
+   clears every capability), restores SIGINT and execs ``ipykernel`` with a scrubbed
+   environment;
+3. the parent (still root) waits for the sandbox, removes the links, kills every process
+   left under the grader uid (a backstop: the PID namespace already ended them) and deletes
+   the scratch home.
 
-Without root the launcher cannot change uid: it degrades to resource limits only and says
+Without root there is no sandbox: the launcher applies the resource limits only and says
 so on stderr.
 """
 
