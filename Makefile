@@ -9,7 +9,7 @@ export PATH := $(CURDIR)/$(VENV)/bin:$(PATH)
 ROOT_FLAG := $(if $(filter 0,$(shell id -u)),--allow-root,)
 PYTEST_ARGS ?=
 
-.PHONY: lab test bench clean-venv release grade
+.PHONY: lab test bench clean-venv release grade course-deps check-bwrap
 
 $(PY):
 	$(PYTHON) -m venv $(VENV)
@@ -32,15 +32,23 @@ bench: $(PY)
 clean-venv:
 	rm -rf $(VENV)
 
+# The course tools (nbgrader, nnlib) in .venv, as `make lab` installs them.
+course-deps: $(PY)
+	$(PIP) install --quiet -e .
+
+# As root, grading confines each submission with bubblewrap (Debian package `bubblewrap`).
+check-bwrap:
+	@if [ "$$(id -u)" = 0 ] && ! command -v bwrap >/dev/null; then \
+	  echo "make grade: bwrap not found; install it: apt-get install bubblewrap (see docs/course.md, Safe grading)" >&2; \
+	  exit 1; fi
+
 # Student versions: solutions/aula* -> lectures/, solutions/lista* -> assignments/ (forced).
 # release and grade install the course into .venv first (as test does), so they work on a
 # fresh clone: the grader uid's kernel imports ipykernel, numpy and nnlib from that venv.
-release: $(PY)
-	$(PIP) install --quiet -e .
+release: course-deps
 	$(PY) -m course.release
 
 # Autograde submitted/<student>/<id>/ in the sandbox kernel, feedback/, grades.csv.
-grade: $(PY)
-	$(PIP) install --quiet -e .
+grade: course-deps check-bwrap
 	$(PY) course/sandbox.py --install
 	$(PY) -m course.grade

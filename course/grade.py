@@ -76,7 +76,8 @@ def _grade(root, pairs, use_sandbox, feedback, csv, uid, overrides):
     pairs = submissions(root) if pairs is None else list(pairs)
     if use_sandbox:
         sandbox.install_kernel()
-        overrides.setdefault("Execute.kernel_name", sandbox.KERNEL_NAME)
+        for key, value in sandbox.kernel_config(uid).items():  # kernel name, ipc transport
+            overrides.setdefault(key, value)
     api = make_api(root, **overrides)
     with tempfile.TemporaryDirectory() as scratch:
         api.coursedir.release_directory = scratch

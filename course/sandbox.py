@@ -1,25 +1,32 @@
-"""Resource-limited, unprivileged Jupyter kernel for autograding student code.
+"""Confined, resource-limited Jupyter kernel for autograding student code.
 
-This file is both a module (``install_kernel``, ``kill_grader_processes``) and the kernel
-launcher itself (``python course/sandbox.py {connection_file}``), so the launcher imports
-nothing from the repository.
+This file is both a module (``install_kernel``, ``kernel_config``, ``kill_grader_processes``)
+and the kernel launcher itself (``python course/sandbox.py --python PY --site DIR
+{connection_file}``), so the launcher imports nothing from the repository.
 
-What the launcher does, in order:
+What the launcher does as root, in order:
 
-1. creates a private scratch home (``$TMPDIR/t320-grader/<random>``) and copies the
-   connection file into it;
-2. forks; the child drops to the grader uid/gid (``T320_GRADER_UID``, reserved per
-   grading run from 61321-61399 by ``GraderUid``: ids with no account and no files) when started as root, sets ``RLIMIT_AS``,
-   ``RLIMIT_CPU``, ``RLIMIT_NPROC`` and ``RLIMIT_FSIZE``, asks the kernel to die with its
-   parent, scrubs the environment and execs ``ipykernel``;
-3. the parent (still root) ignores SIGINT (the kernel gets it through the process group),
-   waits for the kernel, then kills every process left under the grader uid (fork bombs,
-   daemonized children) and deletes the scratch home.
+1. creates a private scratch home (``$TMPDIR/t320-grader/<random>``) owned by the grader
+   uid (``T320_GRADER_UID``, reserved per grading run from 61321-61399 by ``GraderUid``: ids
+   with no account and no files) and a socket folder in it; rewrites the connection file
+   (ipc transport only) so the kernel binds its sockets there, and links each
+   ``<KernelManager.ip>-<port>`` the client connects to (a root-only folder) to them;
+2. forks; the child ignores SIGINT, sets ``RLIMIT_AS``, ``RLIMIT_CPU``, ``RLIMIT_NPROC``,
+   ``RLIMIT_FSIZE`` and execs bubblewrap (``bwrap_argv``): new mount, network, PID, IPC and
+   UTS namespaces in which only the system, the interpreter, the venv and nnlib (read-only),
+   the kernel's working folder (the submission's ``autograded/<student>/<id>/``) and the
+   scratch home (read-write) exist; inside, a small dropper becomes the grader uid (which
+   clears every capability), restores SIGINT and execs ``ipykernel`` with a scrubbed
+   environment;
+3. the parent (still root) waits for the sandbox, removes the links, kills every process
+   left under the grader uid (a backstop: the PID namespace already ended them) and deletes
+   the scratch home.
 
-Without root the launcher cannot change uid: it degrades to resource limits only and says
+Without root there is no sandbox: the launcher applies the resource limits only and says
 so on stderr.
 """
 
+import contextlib
 import ctypes
 import json
 import os
@@ -148,6 +155,7 @@ def kill_grader_processes(uid=None, rounds=200):
 
 
 def _set_limits():
+    """Cap memory, CPU time, processes of the uid, file size; no core dumps (inherited)."""
     mem = MEM_MB * 2**20
     resource.setrlimit(resource.RLIMIT_AS, (mem, mem))
     resource.setrlimit(resource.RLIMIT_CPU, (CPU_S, CPU_S + 5))
@@ -166,7 +174,13 @@ def _die_with_parent():
 
 
 def _kernel_env(home):
-    env = {k: v for k, v in os.environ.items() if k in _KEEP_ENV or k.startswith("LC_")}
+    """The kernel's environment: a short allow-list plus a private HOME/TMPDIR in ``home``.
+
+    ``JPY_PARENT_PID`` is dropped: inside the PID namespace that pid does not exist and
+    ipykernel would take its parent for dead; the namespace ends the kernel with its parent.
+    """
+    env = {k: v for k, v in os.environ.items()
+           if (k in _KEEP_ENV or k.startswith("LC_")) and k != "JPY_PARENT_PID"}
     env.update(HOME=home, TMPDIR=home, MPLCONFIGDIR=os.path.join(home, "mpl"),
                IPYTHONDIR=os.path.join(home, "ipython"), XDG_CACHE_HOME=home,
                XDG_CONFIG_HOME=home, JUPYTER_CONFIG_DIR=os.path.join(home, "jupyter"),
@@ -181,43 +195,164 @@ _BOOT = ("import runpy, site, sys; site.addsitedir(sys.argv[1]); "
          "sys.argv = ['ipykernel_launcher'] + sys.argv[2:]; "
          "runpy.run_module('ipykernel_launcher', run_name='__main__')")
 
+# Runs inside the sandbox as root with only CAP_SETUID/CAP_SETGID (bubblewrap drops the
+# rest): become the grader uid (which clears every capability), ask to die with the
+# sandbox's init, restore SIGINT (ignored up to here so an interrupt reaches only the
+# kernel), then exec the command. argv: uid, command...
+_DROP = ("import ctypes, os, signal, sys; uid = int(sys.argv[1]); os.setgroups([]); "
+         "os.setgid(uid); os.setuid(uid); "
+         "ctypes.CDLL(None).prctl(1, signal.SIGKILL, 0, 0, 0); "
+         "signal.signal(signal.SIGINT, signal.SIG_DFL); "
+         "os.execv(sys.argv[2], sys.argv[2:])")
+
+BWRAP = "/usr/bin/bwrap"
+# read-only system folders the interpreter needs (bound only when present)
+_SYSTEM_RO = ("/usr", "/bin", "/sbin", "/lib", "/lib32", "/lib64", "/etc/ld.so.cache",
+              "/etc/localtime", "/etc/fonts", "/etc/alternatives")
+
+
+def _is_under(path, folder):
+    path, folder = os.path.realpath(path), os.path.realpath(folder)
+    return path == folder or path.startswith(folder.rstrip("/") + "/")
+
+
+def _library_dirs(python, site_dir):
+    """Folders bound read-only besides the system: interpreter prefix, venv, site, nnlib."""
+    import importlib.util
+
+    dirs = [os.path.dirname(os.path.dirname(os.path.realpath(python))), sys.prefix, site_dir]
+    spec = importlib.util.find_spec("nnlib")
+    if spec is not None and spec.origin:
+        dirs.append(os.path.dirname(spec.origin))
+    out = []
+    for d in dirs:
+        if d and os.path.isdir(d) and not any(_is_under(d, o) for o in out + ["/usr"]):
+            out.append(d)
+    return out
+
+
+def bwrap_argv(python, site_dir, workdir, rw=()):
+    """The bubblewrap command line that confines one submission (append the command).
+
+    Mount namespace: an empty root with the system folders, the interpreter, the venv and
+    nnlib read-only, ``workdir`` (the submission's folder, also the cwd) and the folders in
+    ``rw`` read-write at their own paths, a fresh /proc and a minimal /dev; nothing else of
+    the host exists inside. New network (only its own loopback), PID, IPC and UTS
+    namespaces; the sandbox dies with the launcher.
+    """
+    argv = [BWRAP, "--die-with-parent", "--unshare-net", "--unshare-pid", "--unshare-ipc",
+            "--unshare-uts", "--unshare-cgroup-try", "--hostname", "t320-grader",
+            "--cap-add", "CAP_SETUID", "--cap-add", "CAP_SETGID"]
+    mounts = []
+    for path in _SYSTEM_RO:
+        if os.path.islink(path):
+            mounts.append(("--symlink", os.readlink(path), path))
+        elif os.path.exists(path):
+            mounts.append(("--ro-bind", path, path))
+    mounts += [("--ro-bind", d, d) for d in _library_dirs(python, site_dir)]
+    mounts += [("--bind", d, d) for d in (*rw, workdir)]
+    bound, created = [], set()
+    for kind, src, dest in mounts:
+        argv += _parent_dirs(dest, bound, created) + [kind, src, dest]
+        bound.append(dest)
+    return argv + ["--proc", "/proc", "--dev", "/dev", "--chdir", workdir, "--"]
+
+
+def _parent_dirs(dest, bound, created):
+    """``--dir`` options creating the missing ancestors of ``dest`` with mode 0755.
+
+    bubblewrap creates them 0700 otherwise, which the grader uid cannot traverse. An
+    ancestor inside an already bound folder exists there and is left alone.
+    """
+    out = []
+    parts = dest.strip("/").split("/")[:-1]
+    for i in range(1, len(parts) + 1):
+        anc = "/" + "/".join(parts[:i])
+        if anc not in created and not any(_is_under(anc, b) for b in bound):
+            out += ["--perms", "0755", "--dir", anc]
+            created.add(anc)
+    return out
+
+
+def _check_workdir(workdir):
+    """Refuse to bind a folder that holds the course (the cwd must be one submission's)."""
+    if workdir == "/" or _is_under(sys.prefix, workdir) or any(
+            os.path.lexists(os.path.join(workdir, n)) for n in ("gradebook.db", ".git", "solutions")):
+        raise RuntimeError(f"refusing to expose {workdir} to student code: the kernel's "
+                           "working folder must be one submission's autograded folder")
+
+
+def _ipc_links(info, sockdir):
+    """Rewrite ``info`` to put the kernel's sockets in ``sockdir``; return {link: target}.
+
+    The client connects to ``<ip>-<port>`` (``KernelManager.ip``, a root-only folder, see
+    ``kernel_config``); each becomes a symlink to the socket the kernel binds in
+    ``sockdir``, the only socket folder bound into the sandbox.
+    """
+    if info.get("transport") != "ipc":
+        raise RuntimeError("the sandbox has no network: grade with KernelManager.transport "
+                           "= 'ipc' (course.sandbox.kernel_config())")
+    ip = info["ip"]
+    if not os.path.isabs(ip):
+        raise RuntimeError(f"KernelManager.ip must be an absolute path for ipc, got {ip!r}")
+    new_ip = os.path.join(sockdir, "k")
+    links = {f"{ip}-{info[name]}": f"{new_ip}-{info[name]}"
+             for name in ("shell_port", "iopub_port", "stdin_port", "hb_port", "control_port")}
+    info["ip"] = new_ip
+    return links
+
 
 def launch(connection_file, python=sys.executable, site_dir=None):
-    uid = current_uid()
-    return _launch(connection_file, python, site_dir, uid)
-
-
-def _launch(connection_file, python, site_dir, GRADER_UID):
-    """Run the sandboxed kernel with interpreter ``python``; return its exit status.
-
-    ``site_dir`` (the venv's site-packages) is added with ``site.addsitedir`` so that an
-    interpreter outside the venv (see ``install_kernel``) sees the venv's packages.
-    """
+    """Run the sandboxed kernel for ``connection_file``; return its exit status."""
     if site_dir is None:
         site_dir = _site_dir()
-    privileged = os.geteuid() == 0
-    home = tempfile.mkdtemp(dir=scratch_base())
-    conn = os.path.join(home, "kernel.json")
-    shutil.copyfile(connection_file, conn)
-    os.chmod(conn, 0o600)
-    if privileged:
-        os.chown(home, GRADER_UID, GRADER_UID)
-        os.chown(conn, GRADER_UID, GRADER_UID)
-    else:
+    if os.geteuid() != 0:
         print("t320-grader: not root, cannot drop privileges; resource limits only",
               file=sys.stderr)
-    env = _kernel_env(home)
-    argv = [python, "-I", "-c", _BOOT, site_dir, "-f", conn, "--HistoryManager.enabled=False"]
+        argv = [python, "-I", "-c", _BOOT, site_dir, "-f", connection_file,
+                "--HistoryManager.enabled=False"]
+        home = tempfile.mkdtemp(dir=scratch_base())
+        return _run(argv, _kernel_env(home), home, {}, None)
+    uid = current_uid()
+    workdir = os.getcwd()
+    _check_workdir(workdir)
+    if not os.access(BWRAP, os.X_OK):
+        raise RuntimeError(f"{BWRAP} missing: install the Debian package bubblewrap")
+    home = tempfile.mkdtemp(dir=scratch_base())
+    sockdir = os.path.join(home, "ipc")
+    os.mkdir(sockdir, 0o700)
+    with open(connection_file, encoding="utf-8") as fh:
+        info = json.load(fh)
+    links = _ipc_links(info, sockdir)
+    conn = os.path.join(home, "kernel.json")
+    with open(conn, "w", encoding="utf-8") as fh:
+        json.dump(info, fh)
+    os.chmod(conn, 0o600)
+    for path in (home, sockdir, conn):
+        os.chown(path, uid, uid)
+    for link, target in links.items():
+        if os.path.lexists(link):
+            os.unlink(link)
+        os.symlink(target, link)
+    kernel = [python, "-I", "-c", _BOOT, site_dir, "-f", conn, "--HistoryManager.enabled=False"]
+    argv = bwrap_argv(python, site_dir, workdir, rw=[home]) + [
+        python, "-I", "-c", _DROP, str(uid)] + kernel
+    return _run(argv, _kernel_env(home), home, links, uid)
+
+
+def _run(argv, env, home, links, uid):
+    """Fork and exec ``argv`` with the limits; wait; clean up links, processes and home.
+
+    SIGINT is ignored by the launcher and by bubblewrap (the kernel restores it, and gets
+    the interrupt through the process group); SIGTERM and SIGHUP are forwarded.
+    """
     pid = os.fork()
     if pid == 0:  # pragma: no cover - runs in the forked child
         try:
-            if privileged:
-                os.setgroups([])
-                os.setgid(GRADER_UID)
-                os.setuid(GRADER_UID)
+            signal.signal(signal.SIGINT, signal.SIG_IGN)
             _set_limits()
             _die_with_parent()
-            os.execve(python, argv, env)
+            os.execve(argv[0], argv, env)
         except BaseException as exc:
             print(f"t320-grader: cannot start kernel: {exc!r}", file=sys.stderr)
         os._exit(127)
@@ -237,9 +372,33 @@ def _launch(connection_file, python, site_dir, GRADER_UID):
             break
         except InterruptedError:
             continue
-    kill_grader_processes(GRADER_UID)
+    for link in links:
+        with contextlib.suppress(OSError):
+            os.unlink(link)
+    if uid is not None:
+        kill_grader_processes(uid)
     shutil.rmtree(home, ignore_errors=True)
     return os.waitstatus_to_exitcode(status)
+
+
+def ipc_dir(uid=None):
+    """Root-only folder of this run's ``KernelManager.ip`` (it holds only symlinks)."""
+    uid = current_uid() if uid is None else uid
+    path = os.path.join(scratch_base(), f"ipc-{uid}")
+    os.makedirs(path, exist_ok=True)
+    os.chmod(path, 0o700)
+    return path
+
+
+def kernel_config(uid=None):
+    """nbgrader config overrides for grading in the sandbox kernel.
+
+    The kernel has no network, so the client reaches it over Jupyter's ``ipc`` transport
+    (Unix sockets); ``KernelManager.ip`` must be absolute (the default ``kernel-ipc`` is
+    relative to the client's cwd, which differs from the kernel's).
+    """
+    return {"Execute.kernel_name": KERNEL_NAME, "KernelManager.transport": "ipc",
+            "KernelManager.ip": os.path.join(ipc_dir(uid), "kernel")}
 
 
 def _site_dir():
@@ -248,21 +407,24 @@ def _site_dir():
 
 
 def _works_as_grader(python, site_dir):
-    """True if ``python`` can import ipykernel and numpy when run as the grader uid."""
+    """True if ``python`` imports ipykernel, numpy and nnlib in the sandbox as the grader uid.
+
+    Runs the same bubblewrap confinement as the kernel (in a scratch working folder), so a
+    missing ``bwrap`` or an unreachable interpreter, venv or nnlib fails here.
+    """
     import subprocess
 
-    def demote():
-        os.setgroups([])
-        os.setgid(current_uid())
-        os.setuid(current_uid())
-
     code = _BOOT.split("sys.argv = ")[0] + "import ipykernel, numpy, nnlib"
+    home = tempfile.mkdtemp(dir=scratch_base())
+    os.chown(home, current_uid(), current_uid())
+    argv = bwrap_argv(python, site_dir, home) + [python, "-I", "-c", _DROP, str(current_uid()),
+                                                python, "-I", "-c", code, site_dir]
     try:
-        res = subprocess.run([python, "-I", "-c", code, site_dir], preexec_fn=demote, cwd="/",
-                             env={"PATH": "/usr/bin:/bin", "HOME": "/"}, timeout=60,
-                             capture_output=True)
+        res = subprocess.run(argv, env=_kernel_env(home), timeout=60, capture_output=True)
     except (OSError, subprocess.SubprocessError):
         return False
+    finally:
+        shutil.rmtree(home, ignore_errors=True)
     return res.returncode == 0
 
 
@@ -315,6 +477,9 @@ if __name__ == "__main__":
     if len(sys.argv) == 2 and sys.argv[1] == "--install":
         print(install_kernel())
     elif len(sys.argv) == 6 and sys.argv[1] == "--python" and sys.argv[3] == "--site":
-        sys.exit(launch(sys.argv[5], python=sys.argv[2], site_dir=sys.argv[4]))
+        try:
+            sys.exit(launch(sys.argv[5], python=sys.argv[2], site_dir=sys.argv[4]))
+        except RuntimeError as exc:
+            sys.exit(f"t320-grader: {exc}")
     else:
         sys.exit("usage: sandbox.py --python PY --site DIR {connection_file} | --install")
