@@ -54,3 +54,20 @@ c.HTMLExporter.filters = {
     "markdown2html": "course.safe_html.SafeMarkdown2HTML",
 }
 # ---- END student markup is inert ----
+
+# ---- BEGIN trusted tests (course/trusted.py) ----
+# Autograded test cells run in a trusted process, not in the student's kernel: the student's
+# code cannot rewrite, read or fake them. TrustedExecute takes the place of nbgrader's Execute
+# (same Execute.* settings); the rest of nbgrader's autograde pipeline is unchanged.
+if c.CourseDirectory.root not in sys.path:
+    sys.path.insert(0, c.CourseDirectory.root)
+c.Autograde.autograde_preprocessors = [
+    "course.trusted.TrustedExecute",
+    "nbgrader.preprocessors.IgnorePattern",
+    "nbconvert.preprocessors.ClearMetadataPreprocessor",
+    "nbgrader.preprocessors.LimitOutput",
+    "nbgrader.preprocessors.SaveAutoGrades",
+    "nbgrader.preprocessors.AssignLatePenalties",
+    "nbgrader.preprocessors.CheckCellMetadata",
+]
+# ---- END trusted tests ----

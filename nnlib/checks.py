@@ -165,8 +165,12 @@ def check_scalar(x, expected=None, rtol=1e-7, atol=1e-12, name="resultado", kind
 
 
 def check_callable(f, name="função"):
-    """Assert ``f`` is a plain Python function (``def``/``lambda``), not a stub or object."""
-    if _type(f) is not _FunctionType:
+    """Assert ``f`` is a plain Python function (``def``/``lambda``), not a stub or object.
+
+    While grading, a student's function reaches the test as a remote function
+    (``course/channel.py``): that counts as a function.
+    """
+    if _type(f) is not _FunctionType and getattr(_type(f), "t320_remote_kind", None) != "function":
         _fail(f"{name}: esperava uma função definida com def, recebi {_type(f).__name__}")
 
 
@@ -208,6 +212,12 @@ def _code_objects(target, seen=None):
     return codes, builtin_ids
 
 
+# Set by course/trusted.py while grading: ``tracer(call, targets) -> (result, hits)`` runs
+# ``call()`` with the kernel profiling the student's functions (a hit ``"sys.setprofile"``
+# means the student's code removed that profiler).
+_remote_tracer = None
+
+
 def check_not_calling(call, forbidden, name="sua função"):
     """Run ``call()`` and assert it never enters any function in ``forbidden``.
 
@@ -235,8 +245,13 @@ def check_not_calling(call, forbidden, name="sua função"):
     previous = _getprofile()
     _setprofile(profiler)
     try:
-        result = call()
-        still_ours = _getprofile() is profiler
+        remote_hits = []
+        if _remote_tracer is None:
+            result = call()
+        else:  # grading: the student's functions run in the kernel, which profiles them
+            result, remote_hits = _remote_tracer(call, targets)
+        hits += [h for h in remote_hits if h != "sys.setprofile"]
+        still_ours = _getprofile() is profiler and "sys.setprofile" not in remote_hits
     finally:
         _setprofile(previous)
     if not still_ours:
