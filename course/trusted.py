@@ -308,7 +308,7 @@ SERVE = "__import__('t320_channel').serve()"
 def _make_preprocessor():
     from jupyter_core.utils import run_sync
     from nbclient import NotebookClient
-    from nbclient.exceptions import DeadKernelError
+    from nbclient.exceptions import CellTimeoutError, DeadKernelError
     from nbformat.v4 import new_output
     from nbgrader.preprocessors import Execute
 
@@ -337,8 +337,14 @@ def _make_preprocessor():
                         continue
                     try:
                         self.preprocess_cell(cell, resources, index)
-                    except DeadKernelError:
-                        self._kernel_alive = False
+                    except (DeadKernelError, CellTimeoutError) as exc:
+                        # the student's code killed or wedged the kernel: its answers are
+                        # out of reach, so the tests below fail (the submission still gets
+                        # a gradebook row, with 0 for them)
+                        self.log.warning("kernel lost in cell %d: %s", index, type(exc).__name__)
+                        cell.outputs.append(self._error(type(exc).__name__,
+                                                        "o kernel parou de responder"))
+                        self._kill_kernel()
                         break
                 if tests:
                     self._run_tests(tests, resources)
