@@ -216,8 +216,9 @@ def run_cell(source, ns):
 def main(argv=None):
     """The trusted process: ``<socket name>``; commands on stdin, replies on stdout (JSON lines).
 
-    Commands: ``{"op": "setup", "cells": [...], "answers": [...], "wait": s}`` (accept the
-    kernel's connection, run the setup cells), ``{"op": "run", "source": ...}`` (one test
+    Commands: ``{"op": "listen"}`` (create the socket in the submission's folder, the
+    starting cwd), ``{"op": "setup", "cells": [...], "answers": [...], "wait": s}`` (accept
+    the kernel's connection, run the setup cells), ``{"op": "run", "source": ...}`` (one test
     cell, then tell the kernel the cell is done), ``{"op": "exit"}``.
     """
     import socket
@@ -227,12 +228,10 @@ def main(argv=None):
     proto = os.fdopen(os.dup(1), "w", encoding="utf-8", buffering=1)
     devnull = os.open(os.devnull, os.O_WRONLY)
     os.dup2(devnull, 1)  # C-level writes must not reach the protocol stream
-    sock_path = os.path.abspath(sock_name)
-    listener = socket.socket(socket.AF_UNIX, socket.SOCK_STREAM)
-    listener.bind(sock_name)
-    os.chmod(sock_path, 0o666)
-    listener.listen(1)
+    workdir = os.getcwd()
+    sock_path = os.path.join(workdir, sock_name)
     os.chdir(tempfile.mkdtemp(prefix="t320-trusted-"))
+    listener = None
     import matplotlib
 
     matplotlib.use("Agg")
@@ -247,17 +246,26 @@ def main(argv=None):
     reply(ready=True)
     for line in sys.stdin:
         cmd = json.loads(line)
-        if cmd["op"] == "setup":
-            listener.settimeout(cmd.get("wait", 20))
+        if cmd["op"] == "listen":  # the socket exists only from the end of the student's cells
+            os.chdir(workdir)  # bound by a relative name: a socket path is limited to 108 bytes
+            listener = socket.socket(socket.AF_UNIX, socket.SOCK_STREAM)
+            listener.bind(sock_name)
+            os.chmod(sock_path, 0o666)
+            listener.listen(1)
+            os.chdir(tempfile.gettempdir())
+            reply(listening=True)
+        elif cmd["op"] == "setup":
             try:
+                listener.settimeout(cmd.get("wait", 20))
                 conn, _ = listener.accept()
                 conn.settimeout(None)
                 endpoint = channel.Endpoint(conn, "trusted")
                 nnlib.checks._remote_tracer = remote_tracer(endpoint)
-            except OSError:
+            except (OSError, AttributeError):
                 endpoint = None
             finally:
-                listener.close()
+                if listener is not None:
+                    listener.close()
                 with contextlib.suppress(OSError):
                     os.unlink(sock_path)
             ns = TestNamespace(cmd["answers"], endpoint)
@@ -328,6 +336,19 @@ def _make_preprocessor():
             self.reset_execution_trackers()
             self._check_assign_resources(resources)
             tests = [i for i, c in enumerate(self.nb.cells) if is_test_cell(c)]
+            runner = None
+            if tests:  # started first: its imports overlap the student's cells
+                workdir = self.resources.get("metadata", {}).get("path") or os.getcwd()
+                runner = _Runner(f".t320-{secrets.token_hex(8)}.sock", workdir)
+            try:
+                self._execute(tests, runner, resources)
+            finally:
+                if runner is not None:
+                    runner.close()
+            self.set_widgets_metadata()
+            return self.nb, self.resources
+
+        def _execute(self, tests, runner, resources):
             with self.setup_kernel():
                 info = self.wait_for_reply(self.kc.kernel_info())
                 self.nb.metadata["language_info"] = info["content"]["language_info"]
@@ -346,10 +367,10 @@ def _make_preprocessor():
                                                         "o kernel parou de responder"))
                         self._kill_kernel()
                         break
+                t_kernel = time.monotonic()
                 if tests:
-                    self._run_tests(tests, resources)
-            self.set_widgets_metadata()
-            return self.nb, self.resources
+                    self._run_tests(tests, runner, resources)
+                self.log.info("TrustedExecute: trusted tests took %.2f s", time.monotonic() - t_kernel)
 
         # ---- the source notebook
         def _source_notebook(self, resources):
@@ -366,38 +387,35 @@ def _make_preprocessor():
             return nbformat.read(path, as_version=4)
 
         # ---- phase 2
-        def _run_tests(self, tests, resources):
+        def _run_tests(self, tests, runner, resources):
             source = self._source_notebook(resources)
             trusted = test_sources(source)
-            workdir = self.resources.get("metadata", {}).get("path") or os.getcwd()
-            sock_name = f".t320-{secrets.token_hex(8)}.sock"
-            runner = _Runner(sock_name, workdir)
-            try:
-                connected = False
-                boot_id = None
-                if runner.ready and self._kernel_alive:
-                    boot_id = self._kernel_execute(_kernel_bootstrap(sock_name))
-                answer = runner.ask({"op": "setup", "cells": setup_sources(source),
-                                     "answers": answer_names(source), "wait": 20}, timeout=120)
-                if answer is not None:
-                    connected = answer.get("connected", False)
-                    for problem in answer.get("problems", []):
-                        self.log.warning("grader-setup cell failed in the trusted process: %s: %s",
-                                         problem["ename"], problem["evalue"])
-                if boot_id is not None:
-                    self._wait_kernel(boot_id, 10)
-                for count, index in enumerate(tests, start=1):
-                    cell = self.nb.cells[index]
-                    grade_id = nbgrader_meta(cell).get("grade_id")
-                    src = trusted.get(grade_id)
-                    if src is None:
-                        cell.outputs = [self._error("KeyError", f"teste {grade_id!r} não está na "
-                                                    "fonte do professor")]
-                        continue
-                    self._run_test(runner, cell, src, connected)
-                    cell.execution_count = count
-            finally:
-                runner.close()
+            listening = runner.ask(None, timeout=60) is not None and \
+                runner.ask({"op": "listen"}, timeout=10) is not None
+            boot_id = None
+            if listening and self._kernel_alive:
+                boot_id = self._kernel_execute(_kernel_bootstrap(runner.sock_name))
+            answer = runner.ask({"op": "setup", "cells": setup_sources(source),
+                                 "answers": answer_names(source),
+                                 "wait": 20 if boot_id is not None else 0.01}, timeout=120)
+            connected = bool(answer and answer.get("connected"))
+            for problem in (answer or {}).get("problems", []):
+                self.log.warning("grader-setup cell failed in the trusted process: %s: %s",
+                                 problem["ename"], problem["evalue"])
+            if boot_id is not None:
+                self._wait_kernel(boot_id, 10)
+            for count, index in enumerate(tests, start=1):
+                cell = self.nb.cells[index]
+                grade_id = nbgrader_meta(cell).get("grade_id")
+                src = trusted.get(grade_id)
+                if src is None:
+                    cell.outputs = [self._error("KeyError", f"teste {grade_id!r} não está na "
+                                                "fonte do professor")]
+                    continue
+                t0 = time.monotonic()
+                self._run_test(runner, cell, src, connected)
+                cell.execution_count = count
+                self.log.info("TrustedExecute: %s in %.2f s", grade_id, time.monotonic() - t0)
 
         def _run_test(self, runner, cell, src, connected):
             serve_id = self._kernel_execute(SERVE) if connected and self._kernel_alive else None
@@ -478,6 +496,7 @@ class _Runner:
     """The trusted process and the queue of its replies."""
 
     def __init__(self, sock_name, workdir):
+        self.sock_name = sock_name
         env = {k: v for k, v in os.environ.items() if not k.startswith("NBGRADER_")}
         env.update(MPLBACKEND="Agg", PYTHONDONTWRITEBYTECODE="1", OPENBLAS_NUM_THREADS="1",
                    OMP_NUM_THREADS="1", MKL_NUM_THREADS="1")
@@ -487,7 +506,6 @@ class _Runner:
                                      stderr=self.err, env=env, text=True)
         self.replies = queue.Queue()
         threading.Thread(target=self._read, daemon=True).start()
-        self.ready = self.ask(None, timeout=60) is not None
 
     def _read(self):
         for line in self.proc.stdout:
