@@ -259,7 +259,8 @@ def kernel_cpu_seconds(nb):
 
 def has_widget(path):
     nb = nbformat.read(path, as_version=4)
-    return any(c.cell_type == "code" and ("ipywidgets" in c.source or "widgets.interactive" in c.source)
+    return any(c.cell_type == "code" and ("ipywidgets" in c.source or "widgets.interactive" in c.source
+                                          or "figures.interativo_" in c.source)
                for c in nb.cells)
 
 
