@@ -17,7 +17,14 @@ J_TOPS = (10.0, 1e4, 1e12, 1e60)     # the J axis of the widget grows in steps w
 
 
 def desenhar_curvas_de_nivel(ax, contorno):
-    """Level curves of J(w1, w2), the true weights and the start ``w_inicial`` on ``ax``."""
+    """Level curves of J(w1, w2), the true weights and the start ``w_inicial`` on ``ax``.
+
+    Parameters
+    ----------
+    ax : matplotlib.axes.Axes
+    contorno : dict
+        See the module docstring.
+    """
     ax.contour(contorno["W1"], contorno["W2"], contorno["J"], levels=contorno["niveis"],
                cmap="viridis", linewidths=0.8)
     ax.plot(*contorno["w_verdadeiro"], "k*", ms=12, label="pesos verdadeiros")
@@ -181,7 +188,10 @@ def figura_variancia(m, medida, lei_1_m, sem_reposicao, N):
 
 # ----------------------------------------------------------------------------- widget
 def nome_da_versao(m, N):
-    """"online" (m = 1), "batch" (m >= N) or "mini-batch"."""
+    """The slides' name of the version with mini-batches of m of N examples.
+
+    Returns "online" (m = 1), "batch" (m >= N) or "mini-batch".
+    """
     return "online" if m == 1 else ("batch" if m >= N else "mini-batch")
 
 

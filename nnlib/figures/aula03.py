@@ -5,6 +5,7 @@ direction); these functions draw them. The two widgets run nnlib's own optimizer
 ``nnlib.surfaces.Quadratic`` at every move.
 """
 
+import ipywidgets as widgets
 import matplotlib
 import numpy as np
 from matplotlib.figure import Figure
@@ -198,8 +199,6 @@ def interativo_trajetorias(superficie, criar, grade, niveis, alpha=(0.005, 0.12)
     def atualizar(alpha, mu, optimizer):
         _atualizar_trajetorias(artistas, superficie, criar, passos, otimizadores, alpha, mu, optimizer)
         return live.redraw()
-
-    import ipywidgets as widgets
 
     controles = {
         "alpha": deslizante("passo α", alpha, 0.06, passo=0.005, formato=".3f"),
