@@ -22,7 +22,8 @@ Targets (issue 7): widget median <= 150 ms and p95 <= 300 ms; notebook <= 20 s p
 (``aula*``) and <= 60 s per problem set (``lista*``). The load average is recorded next to
 each table: on a shared machine the wall times are inflated, the CPU times much less so.
 
-Adding a notebook: add ``"<id>": [Widget("callback", calls)]`` to ``REGISTRY``, where
+Adding a notebook: add ``"<id>": [Widget("callback", calls)]`` to ``REGISTRY`` (``callback`` is a
+name in the notebook, or ``"box.atualizar"`` for the callback of a ``nnlib.figures`` widget), where
 ``calls`` is a list of keyword dicts (see ``slider_path``) or a string the kernel evaluates
 to such a list (for options the notebook defines). A notebook with a widget cell and no
 registry entry is listed as "not registered"; a registered callback the notebook does not
@@ -87,20 +88,28 @@ REGISTRY = {
             note="plt.show() inside: the inline backend renders and closes the figure"),
     ],
     "aula01_online_batch_minibatch": [
-        Widget("show_batch_size", slider_path({"m": 20, "alpha": 0.1}, [
+        Widget("painel_lote.atualizar", slider_path({"m": 20, "alpha": 0.1}, [
             ("m", [10, 5, 2, 1]), ("alpha", [0.05, 0.2, 0.5, 0.9]),
-            ("m", [2, 5, 10, 20, 50, 100, 200]), ("alpha", [0.3, 0.1, 0.02, 1.0]), ("m", [1])])),
+            ("m", [2, 5, 10, 20, 50, 100, 200]), ("alpha", [0.3, 0.1, 0.02, 1.0]), ("m", [1])]),
+            note="nnlib.figures.aula01.interativo_tamanho_lote"),
     ],
     "aula02_sgd_passo_aprendizagem": [
-        Widget("show_schedule_training", slider_path({"alpha0": 0.3, "alpha_tau": 0.02, "tau": 400}, [
+        Widget("painel_reducao.atualizar", slider_path({"alpha0": 0.3, "alpha_tau": 0.02, "tau": 400}, [
             ("alpha0", [0.1, 0.5, 0.8, 1.0, 0.2]), ("alpha_tau", [0.001, 0.05, 0.1, 0.3, 0.01]),
             ("tau", [20, 100, 200, 600, 800]), ("alpha0", [0.45, 0.05, 0.3, 0.7, 0.15])]),
-            note="sliders with continuous_update=False: one call per release"),
+            note="nnlib.figures.aula02.interativo_reducao_do_passo; sliders with continuous_update=False: "
+                 "one call per release"),
     ],
     "aula03_momentum_nesterov": [
-        Widget("show_trajectories", slider_path({"alpha": 0.06, "mu": 0.7, "optimizer": "todos"}, [
+        Widget("painel_trajetorias.atualizar", slider_path({"alpha": 0.06, "mu": 0.7, "optimizer": "todos"}, [
             ("alpha", [0.005, 0.02, 0.04, 0.08, 0.1, 0.12]), ("mu", [0.0, 0.3, 0.5, 0.9, 0.95, 0.99]),
-            ("optimizer", ["sgd", "momentum", "nesterov", "todos"]), ("alpha", [0.03, 0.11, 0.06, 0.09])])),
+            ("optimizer", ["sgd", "momentum", "nesterov", "todos"]), ("alpha", [0.03, 0.11, 0.06, 0.09])]),
+            note="nnlib.figures.aula03.interativo_trajetorias"),
+        Widget("painel_mapa.atualizar", slider_path({"kappa": 20, "alpha_lambda": 1.0, "mu": 0.7}, [
+            ("alpha_lambda", [0.2, 0.5, 1.5, 2.5, 3.5]), ("mu", [0.0, 0.3, 0.5, 0.9, 0.95]),
+            ("kappa", [5, 50, 200, 1000]), ("alpha_lambda", [1.0, 2.0]), ("mu", [0.7, 0.8]), ("kappa", [20])]),
+            note="nnlib.figures.aula03.interativo_mapa_momentum; a κ not seen before draws a new map "
+                 "(the static part)"),
     ],
     "aula04_passo_adaptativo": [
         Widget("show_optimizers", slider_path(
@@ -149,9 +158,13 @@ def __widget_bench(__name, __calls, __warmup=1):
     from matplotlib.figure import Figure as _Figure
     from IPython import get_ipython as _gi
     from IPython.core.pylabtools import print_figure as _print_figure
-    if __name not in globals():
+    _root, _, _attributes = __name.partition(".")   # "painel.atualizar": a widget box's callback
+    if _root not in globals():
         return {"error": "not found"}
-    _fn, _fmt = globals()[__name], _gi().display_formatter
+    _fn = globals()[_root]
+    for _attribute in filter(None, _attributes.split(".")):
+        _fn = getattr(_fn, _attribute)
+    _fmt = _gi().display_formatter
 
     def _once(kwargs):
         _plt.close("all")
@@ -195,7 +208,10 @@ def __widget_breakdown(__name, __kwargs, repeats=5):
     import matplotlib.pyplot as _plt
     from matplotlib.figure import Figure as _Figure
     from matplotlib.backends.backend_agg import FigureCanvasAgg
-    _fn = globals()[__name]
+    _root, _, _attributes = __name.partition(".")
+    _fn = globals()[_root]
+    for _attribute in filter(None, _attributes.split(".")):
+        _fn = getattr(_fn, _attribute)
 
     if isinstance(_fn(**__kwargs), (bytes, bytearray)):
         return None   # a LiveFigure callback: no figure is built per call
@@ -243,7 +259,8 @@ def kernel_cpu_seconds(nb):
 
 def has_widget(path):
     nb = nbformat.read(path, as_version=4)
-    return any(c.cell_type == "code" and ("ipywidgets" in c.source or "widgets.interactive" in c.source)
+    return any(c.cell_type == "code" and ("ipywidgets" in c.source or "widgets.interactive" in c.source
+                                          or "figures.interativo_" in c.source)
                for c in nb.cells)
 
 

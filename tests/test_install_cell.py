@@ -71,6 +71,12 @@ def test_install_cell_in_fresh_venv(tmp_path):
 
     out = _run([py, "-c", TINY_TRAIN], env=env, cwd=tmp_path).stdout
     assert out.startswith("J "), out
+    # the notebooks' drawing code (nnlib.figures) is in the wheel too, every module of it
+    modules = sorted(f[:-3] for f in os.listdir(os.path.join(ROOT, "nnlib", "figures")) if f.endswith(".py"))
+    out = _run([py, "-c", "import importlib\n" + "".join(
+        f"importlib.import_module('nnlib.figures.{m}')\n" for m in modules if m != "__init__") + "print('figures ok')"],
+        env=env, cwd=tmp_path).stdout
+    assert out.strip() == "figures ok", out
     # Jupyter itself is not pulled in (Colab keeps its own front end)
     res = subprocess.run([py, "-c", "import jupyterlab"], capture_output=True, env=env,
                          cwd=tmp_path)

@@ -16,10 +16,12 @@ import pytest
 TESTS = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 sys.path.insert(0, TESTS)
 
+from notebook_layout import layout_problems  # noqa: E402
 from notebook_session import NotebookSession  # noqa: E402
 
 NB_ID = "aula01_online_batch_minibatch"
 SOURCE = os.path.join(os.path.dirname(TESTS), "solutions", NB_ID, NB_ID + ".ipynb")
+STUDENT = os.path.join(os.path.dirname(TESTS), "lectures", NB_ID, NB_ID + ".ipynb")
 
 
 @pytest.fixture(scope="module")
@@ -33,6 +35,10 @@ def nb():
             "    return {'n_axes': len(fig.axes), 'suptitle': fig._suptitle.get_text(),\n"
             "            'J_title': ax_J.get_title(), 'traj': traj.round(10).tolist(),\n"
             "            'n_points': len(traj), 'J_last': float(J_line[-1])}\n"
+            "import matplotlib.pyplot as plt\n"
+            "plot_batch_size = painel_lote.figura\n"
+            "show_batch_size = painel_lote.atualizar\n"
+            "live, live_artists, controles = painel_lote.live, painel_lote.artistas, painel_lote.controles\n"
         )
         yield session
 
@@ -121,7 +127,7 @@ def test_widget_controls_drive_the_image(nb):
            "    controles['m'].value = 5\n"
            "finally:\n"
            "    live.image.unobserve_all('value')\n"
-           "_title = live_artists['suptitle'].get_text()\n"
+           "_title = live_artists['titulo'].get_text()\n"
            "controles['m'].value, controles['alpha'].value = 20, 0.1")
     assert nb.eval("len(_sent)") == 2
     assert nb.eval("_sent[-1] == show_batch_size(5, 0.35)")
@@ -272,37 +278,43 @@ def test_full_gradient_cell_rejects(nb, name):
 
 
 def _gen(body):
-    return "def minibatch_indices(N, m, rng):\n    if m < 1 or m > N:\n        raise ValueError('m')\n" + body
+    """A minibatch_indices that checks m (message with its value) and returns what ``body`` returns."""
+    return ("def minibatch_indices(N, m, rng):\n    if m < 1 or m > N:\n        raise ValueError(f'm = {m}')\n"
+            + body)
 
 
 MINIBATCH_WRONG = {
     "blank": "def minibatch_indices(N, m, rng):\n    raise NotImplementedError()",
-    "array_split": _gen("    for b in np.array_split(rng.permutation(N), -(-N // m)):\n        yield b\n"),
-    "with_replacement": _gen("    for s in range(0, N, m):\n        yield rng.integers(0, N, size=min(m, N - s))\n"),
-    "no_shuffle": _gen("    order = np.arange(N)\n    for s in range(0, N, m):\n        yield order[s:s + m]\n"),
+    "array_split": _gen("    return list(np.array_split(rng.permutation(N), -(-N // m)))\n"),
+    "with_replacement": _gen("    return [rng.integers(0, N, size=min(m, N - s)) for s in range(0, N, m)]\n"),
+    "no_shuffle": _gen("    order = np.arange(N)\n    return [order[s:s + m] for s in range(0, N, m)]\n"),
     "fixed_seed": _gen("    order = np.random.default_rng(0).permutation(N)\n"
-                       "    for s in range(0, N, m):\n        yield order[s:s + m]\n"),
+                       "    return [order[s:s + m] for s in range(0, N, m)]\n"),
     "global_rng": _gen("    order = np.random.permutation(N)\n"
-                       "    for s in range(0, N, m):\n        yield order[s:s + m]\n"),
-    "shuffle_within_chunks": _gen("    for s in range(0, N, m):\n"
-                                  "        yield rng.permutation(np.arange(s, min(s + m, N)))\n"),
+                       "    return [order[s:s + m] for s in range(0, N, m)]\n"),
+    "shuffle_within_chunks": _gen("    return [rng.permutation(np.arange(s, min(s + m, N))) for s in range(0, N, m)]\n"),
     "shuffle_chunk_order": _gen("    chunks = [np.arange(s, min(s + m, N)) for s in range(0, N, m)]\n"
-                                "    for i in rng.permutation(len(chunks)):\n        yield chunks[i]\n"),
+                                "    return [chunks[i] for i in rng.permutation(len(chunks))]\n"),
     "drop_last": _gen("    order = rng.permutation(N)\n"
-                      "    for s in range(0, N - m + 1, m):\n        yield order[s:s + m]\n"),
-    "list_not_generator": "def minibatch_indices(N, m, rng):\n"
-                          "    if m < 1 or m > N:\n        raise ValueError('m')\n"
-                          "    order = rng.permutation(N)\n"
-                          "    return [order[s:s + m] for s in range(0, N, m)]\n",
+                      "    return [order[s:s + m] for s in range(0, N - m + 1, m)]\n"),
+    "generator_not_list": _gen("    order = rng.permutation(N)\n"
+                               "    for s in range(0, N, m):\n        yield order[s:s + m]\n"),
+    "tuple_not_list": _gen("    order = rng.permutation(N)\n    return tuple(order[s:s + m] for s in range(0, N, m))\n"),
+    "list_of_lists": _gen("    order = rng.permutation(N)\n    return [order[s:s + m].tolist() for s in range(0, N, m)]\n"),
     "no_check_m": "def minibatch_indices(N, m, rng):\n    order = rng.permutation(N)\n"
-                  "    for s in range(0, N, max(m, 1)):\n        yield order[s:s + m]\n",
-    "check_only_low": "def minibatch_indices(N, m, rng):\n    if m < 1:\n        raise ValueError('m')\n"
-                      "    order = rng.permutation(N)\n"
-                      "    for s in range(0, N, m):\n        yield order[s:s + m]\n",
+                  "    return [order[s:s + m] for s in range(0, N, max(m, 1))]\n",
+    "check_only_low": "def minibatch_indices(N, m, rng):\n    if m < 1:\n        raise ValueError(f'm = {m}')\n"
+                      "    order = rng.permutation(N)\n    return [order[s:s + m] for s in range(0, N, m)]\n",
+    "message_without_value": "def minibatch_indices(N, m, rng):\n    if m < 1 or m > N:\n"
+                             "        raise ValueError('m fora do intervalo')\n"
+                             "    order = rng.permutation(N)\n    return [order[s:s + m] for s in range(0, N, m)]\n",
+    "accepts_float_m": "def minibatch_indices(N, m, rng):\n    if m < 1 or m > N:\n        raise ValueError(f'm = {m}')\n"
+                       "    order = rng.permutation(N)\n    k = int(np.ceil(m))\n"
+                       "    return [order[s:s + k] for s in range(0, N, k)]\n",
     "calls_nnlib": "def minibatch_indices(N, m, rng):\n"
-                   "    yield from training.minibatches(N, m, rng)\n",
+                   "    return list(training.minibatches(N, m, rng))\n",
     "extra_empty_batch": _gen("    order = rng.permutation(N)\n"
-                              "    for s in range(0, N + 1, m):\n        yield order[s:s + m]\n"),
+                              "    return [order[s:s + m] for s in range(0, N + 1, m)]\n"),
 }
 
 
@@ -312,14 +324,16 @@ def test_minibatch_cell_rejects(nb, name):
 
 
 def test_alternative_correct_minibatch_passes(nb):
-    """A different correct sampler (rng.choice without replacement, index list) also passes."""
+    """A different correct sampler (rng.choice without replacement, a while loop) also passes."""
     good = ("def minibatch_indices(N, m, rng):\n"
-            "    if not 1 <= m <= N:\n        raise ValueError(f'm = {m} fora de [1, {N}]')\n"
+            "    if not isinstance(m, (int, np.integer)) or not 1 <= m <= N:\n"
+            "        raise ValueError(f'm = {m} fora de [1, {N}]')\n"
             "    order = rng.choice(N, size=N, replace=False)\n"
-            "    i = 0\n"
+            "    lotes, i = [], 0\n"
             "    while i < N:\n"
-            "        yield np.array(order[i:i + m], dtype=np.int64)\n"
-            "        i += m\n")
+            "        lotes.append(np.array(order[i:i + m], dtype=np.int64))\n"
+            "        i += m\n"
+            "    return lotes\n")
     nb.run(good)
     try:
         nb.run(cell_source(nb, "teste_minibatch_indices"))
@@ -338,3 +352,28 @@ def test_source_notebook_metadata():
         assert meta["schema_version"] == 3
     # stored without outputs
     assert all(not c.get("outputs") for c in notebook.cells if c.cell_type == "code")
+
+
+def test_title_and_question_after_section_6():
+    """Issue #14: "Aula 1 — ..." and the hand-graded question comes after the 1/m law it builds on."""
+    notebook = nbformat.read(SOURCE, as_version=4)
+    assert notebook.cells[0].source.startswith("# Aula 1 — ")
+    where = {c.metadata.get("nbgrader", {}).get("grade_id"): i for i, c in enumerate(notebook.cells)}
+    section_6 = next(i for i, c in enumerate(notebook.cells) if c.source.startswith("## 6."))
+    assert where["pergunta_tempo_de_parede"] > section_6
+
+
+def test_student_version_meets_layout_targets():
+    assert layout_problems(STUDENT) == []
+
+
+VISIBLE_TESTS = ["teste_local_gradient", "teste_full_gradient_from_local", "teste_minibatch_indices"]
+
+
+@pytest.mark.parametrize("grade_id", VISIBLE_TESTS)
+def test_visible_tests_print_no_expected_value(nb, grade_id):
+    """#13: the visible part checks properties; checks.check_close (which prints the expected
+    value) is used only in the hidden part."""
+    visible = cell_source(nb, grade_id).split("### BEGIN HIDDEN TESTS")[0]
+    assert "check_close" not in visible and "check_scalar(" not in visible.replace("check_scalar(len", "")
+    assert "esperava" not in visible

@@ -12,11 +12,13 @@ import nbformat
 import pytest
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
+from notebook_layout import layout_problems  # noqa: E402
 from notebook_session import NotebookSession, grade_cell_source  # noqa: E402
 
 NB_ID = "aula02_sgd_passo_aprendizagem"
 ROOT = Path(__file__).resolve().parents[2]
 SOURCE = ROOT / "solutions" / NB_ID / f"{NB_ID}.ipynb"
+STUDENT = ROOT / "lectures" / NB_ID / f"{NB_ID}.ipynb"
 
 
 def cell_source(grade_id):
@@ -26,6 +28,10 @@ def cell_source(grade_id):
 @pytest.fixture(scope="module")
 def nb():
     with NotebookSession(SOURCE) as session:
+        session.run("import matplotlib.pyplot as plt\n"
+                    "plot_schedule_training = painel_reducao.figura\n"
+                    "show_schedule_training = painel_reducao.atualizar\n"
+                    "live, live_artists, controles = painel_reducao.live, painel_reducao.artistas, painel_reducao.controles")
         yield session
 
 
@@ -84,7 +90,7 @@ def test_widget_sliders_redraw_the_image_once_per_change(nb):
     # the notebook's widget (built because NBGRADER_EXECUTION is unset here): each slider change
     # calls the callback once, which redraws the one live figure and sends its PNG to the image
     nb.run("_sent = []\n"
-           "live.image.observe(lambda change: _sent.append((change['new'], live_artists['schedule_title'].get_text())),"
+           "live.image.observe(lambda change: _sent.append((change['new'], live_artists['titulo_passo'].get_text())),"
            " 'value')\n"
            "try:\n"
            "    controles['alpha0'].value = 0.45\n"
@@ -167,7 +173,7 @@ def test_divergence_beyond_the_sliders_never_raises(nb):
 
 def test_widget_hidden_while_grading():
     src = "".join(c.source for c in nbformat.read(SOURCE, as_version=4).cells
-                  if "widgets.interactive" in c.source)
+                  if "figures.interativo_" in c.source)
     assert "if not CORRIGINDO:" in src
 
 
@@ -232,46 +238,41 @@ def test_step_and_exponential_reach_about_002_at_tau(nb):
 # ------------------------------------------------------------------ exercise 1
 def test_solution_matches_nnlib_linear_decay(nb):
     diff = nb.eval(
-        "max(abs(float(linear_decay(k, a0, at, t)) - schedules.LinearDecay(a0, at, t)(k))"
+        "max(abs(linear_decay(k, a0, at, t) - float(schedules.LinearDecay(a0, at, t)(k)))"
         " for a0, at, t in [(0.3, 0.02, 400), (0.01, 0.1, 7), (1.0, 1e-4, 2.5)]"
         " for k in [0, 1, 2, 3, 6.5, 7, 100, 399, 400, 401, 10**6])")
     assert diff < 1e-15
-    arr = nb.eval("float(np.max(np.abs(linear_decay(np.arange(900).reshape(30, 30), 0.3, 0.02, 400)"
-                  " - schedules.LinearDecay(0.3, 0.02, 400)(np.arange(900).reshape(30, 30)))))")
-    assert arr < 1e-15
+
+
+def test_linear_decay_contract_is_lista01s():
+    """#13 item 3: one contract per name across the course; lista01 defines linear_decay too."""
+    lista = nbformat.read(ROOT / "solutions" / "lista01_otimizadores" / "lista01_otimizadores.ipynb", as_version=4)
+    ours = nbformat.read(SOURCE, as_version=4)
+    statement = lambda nb_: next(c.source for c in nb_.cells
+                                 if c.cell_type == "markdown" and "Implemente `linear_decay" in c.source
+                                 or c.cell_type == "markdown" and "Escreva `linear_decay" in c.source)
+    for text in (statement(lista), statement(ours)):
+        assert "`float`" in text and "j < 0" in text and "ValueError" in text and "valor recebido" in text
 
 
 MUTANTS = {
-    "no_clamp_after_tau": "return (1 - j / tau) * alpha0 + (j / tau) * alpha_tau",
-    "integer_division": "frac = np.minimum(np.asarray(j) // tau, 1)\n"
-                        "    r = (1 - frac) * alpha0 + frac * alpha_tau\n"
-                        "    return float(r) if np.ndim(j) == 0 else r.astype(float)",
-    "swapped_alphas": "frac = np.minimum(np.asarray(j, dtype=float) / tau, 1.0)\n"
-                      "    r = (1 - frac) * alpha_tau + frac * alpha0\n"
-                      "    return float(r) if np.ndim(j) == 0 else r",
-    "numpy_scalar": "frac = np.minimum(np.asarray(j, dtype=float) / tau, 1.0)\n"
-                    "    return (1 - frac) * alpha0 + frac * alpha_tau",
-    "scalar_only": "if j >= tau:\n        return float(alpha_tau)\n"
-                   "    return float((1 - j / tau) * alpha0 + (j / tau) * alpha_tau)",
-    "returns_list": "frac = np.minimum(np.asarray(j, dtype=float) / tau, 1.0)\n"
-                    "    r = (1 - frac) * alpha0 + frac * alpha_tau\n"
-                    "    return float(r) if np.ndim(j) == 0 else r.tolist()",
-    "modifies_j": "if np.ndim(j) == 0:\n        j = min(j, tau)\n"
-                  "        return float((1 - j / tau) * alpha0 + (j / tau) * alpha_tau)\n"
-                  "    j[j > tau] = tau\n"
-                  "    return (1 - j / tau) * alpha0 + (j / tau) * alpha_tau",
-    "calls_nnlib": "r = schedules.LinearDecay(alpha0, alpha_tau, tau)(j)\n"
-                   "    return float(r) if np.ndim(j) == 0 else np.array(r)",
+    "no_clamp_after_tau": "return float((1 - j / tau) * alpha0 + (j / tau) * alpha_tau)",
+    "integer_division": "frac = min(j // tau, 1)\n    return float((1 - frac) * alpha0 + frac * alpha_tau)",
+    "swapped_alphas": "frac = min(j / tau, 1.0)\n    return float((1 - frac) * alpha_tau + frac * alpha0)",
+    "numpy_scalar": "frac = np.minimum(j / tau, 1.0)\n    return (1 - frac) * alpha0 + frac * alpha_tau",
+    "ignores_alpha_tau": "frac = min(j / tau, 1.0)\n    return float((1 - frac) * alpha0)",
+    "quadratic": "frac = min(j / tau, 1.0) ** 2\n    return float((1 - frac) * alpha0 + frac * alpha_tau)",
+    "off_by_one": "frac = min((j + 1) / tau, 1.0)\n    return float((1 - frac) * alpha0 + frac * alpha_tau)",
+    "returns_array": "frac = min(j / tau, 1.0)\n    return np.array([(1 - frac) * alpha0 + frac * alpha_tau])",
+    "calls_nnlib": "return float(schedules.LinearDecay(alpha0, alpha_tau, tau)(j))",
 }
-TAU_CHECK = {
-    "zero_only": "if tau == 0:\n        raise ValueError(f'tau must be > 0, got {tau}')\n    ",
-    "no_message": "if tau <= 0:\n        raise ValueError('invalid')\n    ",
+J_CHECK = {
+    "no_message": "if j < 0:\n        raise ValueError('invalid')\n    ",
     "missing": "",
+    "integers_only": "if j <= -1:\n        raise ValueError(f'j = {j}')\n    ",
 }
-CORRECT = ("frac = np.minimum(np.asarray(j, dtype=float) / tau, 1.0)\n"
-           "    r = (1 - frac) * alpha0 + frac * alpha_tau\n"
-           "    return float(r) if np.ndim(j) == 0 else r")
-GOOD_CHECK = "if tau <= 0:\n        raise ValueError(f'tau must be > 0, got {tau}')\n    "
+CORRECT = "frac = min(j / tau, 1.0)\n    return float((1 - frac) * alpha0 + frac * alpha_tau)"
+GOOD_CHECK = "if j < 0:\n        raise ValueError(f'j must be >= 0, got {j}')\n    "
 
 
 def define(check, body):
@@ -293,10 +294,9 @@ def test_linear_decay_test_cell_accepts_correct_answers(nb, restore_solution):
     assert passes(nb, cell_source("linear_decay") + "\n" + test)
     # an independent correct answer written differently passes too
     alt = ("def linear_decay(j, alpha0, alpha_tau, tau):\n"
-           "    if not tau > 0:\n        raise ValueError(f'tau = {tau!r}: tau must be > 0')\n"
-           "    jj = np.array(j, dtype=np.float64)\n"
-           "    out = np.where(jj >= tau, alpha_tau, alpha0 + (alpha_tau - alpha0) * jj / tau)\n"
-           "    return float(out) if np.ndim(j) == 0 else out\n")
+           "    if j < 0:\n        raise ValueError(f'iteração negativa: j = {j!r}')\n"
+           "    if j >= tau:\n        return float(alpha_tau)\n"
+           "    return float(alpha0 + (alpha_tau - alpha0) * j / tau)\n")
     assert passes(nb, alt + test)
 
 
@@ -305,15 +305,19 @@ def test_linear_decay_test_cell_rejects_wrong_formula(nb, restore_solution, name
     assert not passes(nb, define(GOOD_CHECK, MUTANTS[name]) + cell_source("teste_linear_decay")), name
 
 
-@pytest.mark.parametrize("name", sorted(TAU_CHECK))
-def test_linear_decay_test_cell_rejects_bad_tau_handling(nb, restore_solution, name):
-    assert not passes(nb, define(TAU_CHECK[name], CORRECT) + cell_source("teste_linear_decay")), name
+@pytest.mark.parametrize("name", sorted(J_CHECK))
+def test_linear_decay_test_cell_rejects_bad_j_handling(nb, restore_solution, name):
+    assert not passes(nb, define(J_CHECK[name], CORRECT) + cell_source("teste_linear_decay")), name
 
 
 def test_linear_decay_hidden_tests_catch_what_visible_miss(nb, restore_solution):
     test = cell_source("teste_linear_decay")
-    for code in (define(TAU_CHECK["zero_only"], CORRECT), define(GOOD_CHECK, MUTANTS["calls_nnlib"]),
-                 define(GOOD_CHECK, MUTANTS["modifies_j"])):
+    numpy_int = ("def linear_decay(j, alpha0, alpha_tau, tau):\n"
+                 "    if j < 0:\n        raise ValueError(f'j = {j}')\n"
+                 "    if type(j) is not int:\n        return alpha0 * 1.0 if j == 0 else np.float64(alpha_tau)\n"
+                 "    frac = min(j / tau, 1.0)\n    return float((1 - frac) * alpha0 + frac * alpha_tau)\n")
+    for code in (define(J_CHECK["integers_only"], CORRECT),
+                 numpy_int):
         assert passes(nb, code + visible_part(test))
         assert not passes(nb, code + test)
 
@@ -322,6 +326,33 @@ def test_linear_decay_blank_answer_fails(nb, restore_solution):
     blank = ("def linear_decay(j, alpha0, alpha_tau, tau):\n"
              "    # YOUR CODE HERE\n    raise NotImplementedError()\n")
     assert not passes(nb, blank + visible_part(cell_source("teste_linear_decay")))
+
+
+def test_visible_tests_print_no_expected_value():
+    """#13: the visible part checks properties; exact values only in the hidden part."""
+    visible = visible_part(cell_source("teste_linear_decay"))
+    assert "check_close" not in visible and "check_scalar" not in visible and "esperava" not in visible
+    statement = next(c.source for c in nbformat.read(SOURCE, as_version=4).cells if "Escreva `linear_decay" in c.source)
+    assert "np.minimum" not in statement   # the old hint was the solution
+
+
+def test_student_version_meets_layout_targets():
+    assert layout_problems(STUDENT) == []
+
+
+def test_title():
+    assert nbformat.read(SOURCE, as_version=4).cells[0].source.startswith("# Aula 2 — ")
+
+
+def test_prediction_experiment_shows_what_the_question_asks(nb):
+    """The question's experiment: m = 20 lowers the plateau of α = 0.3 more than σ²/m predicts,
+    and the decay (τ in iterations) helps less with m = 20 than with m = 5."""
+    r = nb.eval("{m: (float(median_excess(0.3, m=m)[31:].mean()),"
+                " float(median_excess(schedules.LinearDecay(0.3, 0.02, 400), m=m)[31:].mean())) for m in (5, 20)}")
+    (c5, d5), (c20, d20) = r["5"], r["20"]
+    predicted = (1 / 5 * 95 / 99) / (1 / 20 * 80 / 99)   # the σ²/m (N − m)/(N − 1) ratio, about 4.75
+    assert c5 / c20 > 1.5 * predicted
+    assert d20 > 3 * d5
 
 
 # ------------------------------------------------------------------ exercise 2

@@ -13,11 +13,17 @@ import nbformat
 import pytest
 
 sys.path.insert(0, os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
+from notebook_layout import layout_problems  # noqa: E402
 from notebook_session import NotebookSession, grade_cell_source  # noqa: E402
+
+import numpy as np  # noqa: E402
+
+from nnlib import optim, surfaces  # noqa: E402
 
 ROOT = os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
 NB_ID = "aula03_momentum_nesterov"
 SOURCE = os.path.join(ROOT, "solutions", NB_ID, NB_ID + ".ipynb")
+STUDENT = os.path.join(ROOT, "lectures", NB_ID, NB_ID + ".ipynb")
 
 
 def cell_source(grade_id):
@@ -27,6 +33,10 @@ def cell_source(grade_id):
 @pytest.fixture(scope="module")
 def nb():
     with NotebookSession(SOURCE, timeout=180) as session:
+        session.run("plot_trajectories = painel_trajetorias.figura\n"
+                    "show_trajectories = painel_trajetorias.atualizar\n"
+                    "live, live_artists = painel_trajetorias.live, painel_trajetorias.artistas\n"
+                    "live_fig = live.fig")
         yield session
 
 
@@ -106,11 +116,11 @@ def test_widget_legend_follows_the_optimizer(nb):
     """The callback rebuilds the legend: only the chosen optimizers, with the divergence mark."""
     nb.run(PIXELS)
     nb.run("show_trajectories(0.11, 0.5, 'todos'); _png = show_trajectories(0.11, 0.5, 'sgd')")
-    assert nb.eval("[t.get_text() for t in live_artists['legend'].get_texts()]") == [
+    assert nb.eval("[t.get_text() for t in live_artists['legenda'].get_texts()]") == [
         "gradiente descendente (diverge)"]
     # one legend in the figure, and the PNG shows that one only (no trace of the three-entry one)
     assert nb.eval("sum(ax.get_legend() is not None for ax in live_fig.axes)") == 1
-    assert nb.eval("live_fig.axes[0].get_legend() is live_artists['legend']")
+    assert nb.eval("live_fig.axes[0].get_legend() is live_artists['legenda']")
     assert nb.eval("_differing_pixels(_png, plot_trajectories(0.11, 0.5, 'sgd'))") == 0
 
 
@@ -143,7 +153,7 @@ def test_torch_and_keras_store_the_lookahead_point(nb):
     assert d[0] < 1e-12 and d[1] > 0.1, d
     pytest.importorskip("keras")
     d = nb.eval("float(abs(keras_nesterov_path(0.06, 0.7, 30) - nesterov_lookahead_path(0.06, 0.7, 30)[1]).max())")
-    assert d < 1e-6, d   # Keras keeps alpha and mu in float32
+    assert d < 1e-6, d   # Keras keeps the learning rate in float32 (μ is exact)
 
 
 # ------------------------------------------------------------------ the model solutions
@@ -365,7 +375,7 @@ def test_momentum_mutants_that_visible_tests_already_catch(mutants):
                 "try:\n    exec(_vis, globals()); _v = None\n"
                 "except AssertionError as e:\n    _v = str(e)\n"
                 "finally:\n    MyMomentum = MyMomentum_backup")
-    assert "w após 1 passo" in mutants.eval("_v")
+    assert "1º passo" in mutants.eval("_v")
 
 
 @pytest.mark.parametrize("values,where", [
@@ -414,3 +424,131 @@ def test_curious_cell_without_torch_says_how_to_install(nb):
     text = "".join(o.get("text", "") for o in out)
     assert 'pip install -e ".[torch]"' in text, text
     assert "PyTorch não está instalado" in text
+
+
+# ------------------------------------------------------------------ momentum along the eigen-directions
+def momentum_factor_measured(alpha, mu, lam, steps=400):
+    """ρ measured on nnlib's Momentum for J = λ w²/2 (1-D): the decay per step of ‖(w, v)‖,
+    from the RMS over two windows of 40 steps (robust to the rotation of complex roots)."""
+    opt = optim.Momentum(alpha=alpha, mu=mu)
+    w = np.array([1.0])
+    sizes = []
+    for _ in range(steps):
+        before = w.copy()
+        opt.step([w], lambda ws: [lam * ws[0]])
+        sizes.append(float(np.hypot(w[0], w[0] - before[0])))
+        if not np.isfinite(sizes[-1]) or sizes[-1] > 1e150 or sizes[-1] < 1e-280:
+            break
+    sizes = np.array(sizes)
+    n = len(sizes)
+    t0, t1 = n // 10, n - 50
+    def log_rms(a):   # log of the RMS of a window, scaled first so that nothing underflows
+        window = sizes[a:a + 40]
+        return np.log(window.max()) + 0.5 * np.log(np.mean((window / window.max()) ** 2))
+
+    return float(np.exp((log_rms(t1) - log_rms(t0)) / (t1 - t0)))
+
+
+CASES = [(0.06, 0.0, 1.0), (0.06, 0.0, 20.0), (0.06, 0.7, 1.0), (0.06, 0.7, 20.0), (0.09, 0.3, 20.0),
+         (0.02, 0.5, 1.0), (0.01, 0.9, 200.0), (0.005, 0.7, 1.0), (0.0174, 0.75, 200.0), (0.3, 0.2, 5.0),
+         (0.03, 0.95, 1.0), (0.1, 0.5, 29.0)]
+
+
+@pytest.mark.parametrize("alpha,mu,lam", CASES)
+def test_predicted_factor_matches_a_run_of_nnlib_momentum(nb, alpha, mu, lam):
+    """Issue #14 item 4: the notebook's ρ(α, μ, λ) is the per-iteration decay of an actual run."""
+    predicted = nb.eval(f"float(fator_de_convergencia({alpha}, {mu}, {lam}))")
+    measured = momentum_factor_measured(alpha, mu, lam)
+    assert measured == pytest.approx(predicted, rel=0.01, abs=0.005), (alpha, mu, lam, predicted, measured)
+
+
+@pytest.mark.parametrize("mu", [0.0, 0.3, 0.7, 0.9])
+def test_divergence_limit_is_two_times_one_plus_mu(nb, mu):
+    """Converges for αλ < 2(1 + μ), diverges beyond: predicted and seen in a run."""
+    lam = 20.0
+    below, above = 0.98 * 2 * (1 + mu) / lam, 1.02 * 2 * (1 + mu) / lam
+    assert nb.eval(f"float(fator_de_convergencia({below}, {mu}, {lam}))") < 1.0
+    assert nb.eval(f"float(fator_de_convergencia({above}, {mu}, {lam}))") > 1.0
+    assert momentum_factor_measured(below, mu, lam) < 1.0 < momentum_factor_measured(above, mu, lam, steps=300)
+
+
+@pytest.mark.parametrize("kappa", [20.0, 200.0])
+def test_best_mu_is_polyaks(nb, kappa):
+    """On a grid of (α, μ), the smallest max(ρ(λ=1), ρ(λ=κ)) sits at Polyak's (α*, μ*, ρ*)."""
+    best = nb.eval(
+        "(lambda A, M: (lambda R: [float(A.flat[R.argmin()]), float(M.flat[R.argmin()]), float(R.min())])"
+        f"(np.maximum(fator_de_convergencia(A, M, 1.0), fator_de_convergencia(A, M, {kappa}))))"
+        f"(*np.meshgrid(np.linspace(0.2, 4.0, 400) / {kappa}, np.linspace(0.0, 0.99, 400)))")
+    root = np.sqrt(kappa)
+    assert best[0] == pytest.approx((2 / (root + 1)) ** 2, rel=0.03)
+    assert best[1] == pytest.approx(((root - 1) / (root + 1)) ** 2, abs=0.01)
+    assert best[2] == pytest.approx((root - 1) / (root + 1), abs=0.005)
+    # and the best gradient descent (μ = 0) is much slower: (κ − 1)/(κ + 1)
+    gd = nb.eval(f"float(max(fator_de_convergencia(2 / (1 + {kappa}), 0.0, 1.0), "
+                 f"fator_de_convergencia(2 / (1 + {kappa}), 0.0, {kappa})))")
+    assert gd == pytest.approx((kappa - 1) / (kappa + 1), rel=1e-9)
+
+
+def test_notebook_table_agrees_with_its_own_runs(nb):
+    rows = nb.eval("[[float(fator_de_convergencia(a, m, lam)), float(fator_medido(surfaces.run("
+                   "optim.Momentum(alpha=a, mu=m), quad, w0=np.array([1.0, 1.0]), steps=200), i))]"
+                   " for a, m in [(0.06, 0.0), (0.06, 0.7), (0.09, 0.3), (0.02, 0.5)]"
+                   " for i, lam in enumerate((quad.a, quad.b))]")
+    for predicted, measured in rows:
+        assert measured == pytest.approx(predicted, rel=0.01)
+
+
+PNG_MAGIC = "b'\\x89PNG\\r\\n\\x1a\\n'"
+
+
+def test_map_widget_follows_the_sliders(nb):
+    nb.run(PIXELS + "_pngs = [painel_mapa.atualizar(*v) for v in"
+           " [(20, 1.0, 0.7), (20, 2.0, 0.7), (20, 2.0, 0.3), (200, 2.0, 0.3)]]")
+    assert nb.eval(f"all(p[:8] == {PNG_MAGIC} for p in _pngs)")
+    assert nb.eval("[bool((_png_pixels(a) != _png_pixels(b)).any()) for a, b in zip(_pngs, _pngs[1:])]") == [True] * 3
+    title = nb.eval("painel_mapa.artistas['titulo'].get_text()")
+    assert "κ = 200" in title and "μ = 0.30" in title
+    # beyond the limit αλ_máx < 2(1 + μ) the title says it diverges
+    nb.run("painel_mapa.atualizar(20, 3.0, 0.3)")
+    assert "diverge" in nb.eval("painel_mapa.artistas['titulo'].get_text()")
+
+
+@pytest.mark.parametrize("args", [(20, 1.0, 0.7), (200, 1.5, 0.9), (5, 3.9, 0.1), (20, 3.5, 0.5)])
+def test_map_redraw_equals_a_full_draw(nb, args):
+    nb.run(PIXELS)
+    for other in ((1000, 0.5, 0.95), (20, 2.0, 0.0), (200, 1.0, 0.7)):
+        nb.run(f"painel_mapa.atualizar{other!r}")
+    assert nb.eval(f"_differing_pixels(painel_mapa.atualizar{args!r}, painel_mapa.figura{args!r})") == 0
+
+
+def test_map_star_is_the_best_point(nb):
+    star = nb.eval("[float(v) for v in figures.melhor_momentum(200)]")
+    assert star[1] == pytest.approx(((np.sqrt(200) - 1) / (np.sqrt(200) + 1)) ** 2)
+
+
+# ------------------------------------------------------------------ layout, titles, questions
+def test_student_version_meets_layout_targets():
+    assert layout_problems(STUDENT) == []
+
+
+def test_title_and_sections():
+    cells = nbformat.read(SOURCE, as_version=4).cells
+    assert cells[0].source.startswith("# Aula 3 — ")
+    text = "\n".join(c.source for c in cells if c.cell_type == "markdown")
+    assert "nnlib/optim.py" not in text   # #13: the exercises no longer send students to the answer
+
+
+@pytest.mark.parametrize("grade_id", ["teste_my_momentum", "teste_my_nesterov", "teste_epocas_momentum"])
+def test_visible_tests_print_no_expected_value(grade_id):
+    visible = cell_source(grade_id).split("### BEGIN HIDDEN TESTS")[0]
+    assert "check_close" not in visible and "esperava" not in visible
+
+
+def test_question_is_not_answered_above():
+    """The hand-graded question asks for κ = 200, a case the text does not compute."""
+    cells = nbformat.read(SOURCE, as_version=4).cells
+    q = next(i for i, c in enumerate(cells) if c.metadata.get("nbgrader", {}).get("grade_id") == "pergunta_momento")
+    before = "\n".join(c.source for c in cells[:q - 1])
+    assert "200" in cells[q - 1].source
+    for number in ("0,868", "0,75", "0,0174", "1380"):
+        assert number not in before
