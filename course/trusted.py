@@ -337,9 +337,10 @@ def _make_preprocessor():
             self._check_assign_resources(resources)
             tests = [i for i, c in enumerate(self.nb.cells) if is_test_cell(c)]
             runner = None
+            workdir = self.resources.get("metadata", {}).get("path") or os.getcwd()
             if tests:  # started first: its imports overlap the student's cells
-                workdir = self.resources.get("metadata", {}).get("path") or os.getcwd()
                 runner = _Runner(f".t320-{secrets.token_hex(8)}.sock", workdir)
+            remove_notebook_files(workdir)
             try:
                 self._execute(tests, runner, resources)
             finally:
@@ -490,6 +491,22 @@ def _make_preprocessor():
             self._kernel_alive = False
 
     return TrustedExecute
+
+
+def remove_notebook_files(workdir):
+    """Delete the notebooks in the kernel's working folder before the student's code runs.
+
+    nbgrader writes the submission there with its test cells restored from the gradebook,
+    hidden tests included, then reads it back and executes it; the student's code could read
+    that file and print the hidden tests into its own feedback. Grading works on the notebook
+    in memory; nbgrader writes the graded one back when the preprocessors are done.
+    """
+    if not os.path.isdir(workdir):
+        return
+    for name in os.listdir(workdir):
+        if name.endswith(".ipynb"):
+            with contextlib.suppress(OSError):
+                os.remove(os.path.join(workdir, name))
 
 
 class _Runner:

@@ -163,6 +163,10 @@ TAMPERING = {
         "    d = {}\n"
         "    d['eu'] = d\n"
         "    return d\n"),
+    "le_proprio_notebook": (  # nbgrader's copy of the submission holds the hidden tests
+        "import glob\n"
+        "for _p in glob.glob('*.ipynb') + glob.glob('../*/*.ipynb'):\n"
+        "    print(open(_p, encoding='utf-8').read())\n" + WRONG),
     "canal_falso": (  # rewrites the grader's own kernel-side code to answer 0 to everything
         "def falsifica(linhas):\n"
         "    if any('t320' in l for l in linhas):\n"

@@ -80,10 +80,15 @@ def _grade(pipeline=None):
 
 
 @pytest.fixture(scope="module")
-def in_kernel():
+def in_kernel_course():
     base, results = _grade(NBGRADER_EXECUTE)
-    yield results
+    yield base, results
     shutil.rmtree(base, ignore_errors=True)
+
+
+@pytest.fixture(scope="module")
+def in_kernel(in_kernel_course):
+    return in_kernel_course[1]
 
 
 @pytest.fixture(scope="module")
@@ -150,25 +155,37 @@ def _test_cell_sources():
             if c.get("metadata", {}).get("nbgrader", {}).get("grade") and c.cell_type == "code"]
 
 
+def _leaks(base, name):
+    """Hidden lines (plain or a test cell in base64) in ``name``'s outputs or feedback."""
+    import html
+
+    hidden = _hidden_lines()
+    encoded = [base64.b64encode(src.encode()).decode()[:40] for src in _test_cell_sources()]
+    found = []
+    paths = [os.path.join(base, "autograded", name, NB_ID, NB_ID + ".ipynb"),
+             os.path.join(base, "feedback", name, NB_ID, NB_ID + ".html")]
+    for path in paths:
+        if not os.path.exists(path):
+            continue
+        if path.endswith(".ipynb"):  # outputs only: the cell sources hold the tests
+            nb = json.load(open(path, encoding="utf-8"))
+            text = json.dumps([c.get("outputs", []) for c in nb["cells"]], ensure_ascii=False)
+        else:
+            text = html.unescape(open(path, encoding="utf-8").read())
+        text = text.replace("\\n", "\n").replace('\\"', '"')
+        found += [(path, s) for s in hidden + encoded if s in text]
+    return found
+
+
+def test_hidden_tests_leak_when_tests_run_in_the_kernel(in_kernel_course):
+    """Measured: the hooks and the notebook copy put hidden tests into the student's output."""
+    base, _ = in_kernel_course
+    for name in ("gancho_pre_run_cell", "le_proprio_notebook"):
+        assert _leaks(base, name), f"{name} no longer leaks with the tests in the kernel"
+
+
 def test_hidden_tests_never_reach_the_kernel(trusted):
     """No submission's graded notebook or feedback holds a hidden line, plain or base64."""
     base, _ = trusted
-    hidden = _hidden_lines()
-    encoded = [base64.b64encode(src.encode()).decode() for src in _test_cell_sources()]
     for name in make_hostile.TAMPERING:
-        paths = [os.path.join(base, "autograded", name, NB_ID, NB_ID + ".ipynb"),
-                 os.path.join(base, "feedback", name, NB_ID, NB_ID + ".html")]
-        for path in paths:
-            if not os.path.exists(path):
-                continue
-            if path.endswith(".ipynb"):  # outputs only: the cell sources hold the tests
-                nb = json.load(open(path, encoding="utf-8"))
-                text = json.dumps([c.get("outputs", []) for c in nb["cells"]], ensure_ascii=False)
-            else:
-                import html
-
-                text = html.unescape(open(path, encoding="utf-8").read())
-            for line in hidden:
-                assert line not in text, f"{name}: hidden test line in {path}: {line}"
-            for blob in encoded:
-                assert blob[:40] not in text, f"{name}: a test cell in base64 in {path}"
+        assert _leaks(base, name) == [], f"{name} leaked hidden tests"
