@@ -73,17 +73,19 @@ def _target_names(node, out):
 
 
 def top_level_names(tree, imports=True):
-    """Names a cell binds in the module namespace (not inside functions, classes, lambdas)."""
+    """Names a cell binds in the module namespace (not inside functions, classes, lambdas).
+
+    With ``imports=False`` the names bound by ``import`` statements are left out.
+    """
     names = set()
 
     def visit(stmts):
         for s in stmts:
             if isinstance(s, (ast.FunctionDef, ast.AsyncFunctionDef, ast.ClassDef)):
                 names.add(s.name)
-            elif isinstance(s, (ast.Import, ast.ImportFrom)):
-                if imports:
-                    for a in s.names:
-                        names.add((a.asname or a.name).split(".")[0])
+            elif isinstance(s, (ast.Import, ast.ImportFrom)) and imports:
+                for a in s.names:
+                    names.add((a.asname or a.name).split(".")[0])
             elif isinstance(s, (ast.Assign, ast.AugAssign, ast.AnnAssign)):
                 for t in (s.targets if isinstance(s, ast.Assign) else [s.target]):
                     _target_names(t, names)
@@ -99,11 +101,12 @@ def top_level_names(tree, imports=True):
                         names.add(h.name)
             for field in ("body", "orelse", "finalbody", "handlers"):
                 inner = getattr(s, field, None)
-                if inner and not isinstance(s, (ast.FunctionDef, ast.AsyncFunctionDef,
-                                                ast.ClassDef)):
-                    visit(inner)
-            if isinstance(s, ast.ExceptHandler):
-                visit(s.body)
+                if inner and not isinstance(s, (ast.FunctionDef, ast.AsyncFunctionDef, ast.ClassDef)):
+                    visit([x for x in inner if isinstance(x, ast.stmt)] if field != "handlers"
+                          else [y for h in inner for y in h.body])
+            for n in ast.walk(s) if not isinstance(s, (ast.FunctionDef, ast.ClassDef)) else ():
+                if isinstance(n, ast.NamedExpr):
+                    names.add(n.target.id)
 
     visit(tree.body)
     return names

@@ -28,6 +28,7 @@ import pytest
 sys.path.insert(0, os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
 
 from course import ROOT, notebook_ids  # noqa: E402
+from course.trusted import top_level_names, without_magics  # noqa: E402
 
 TAG = "grader-setup"
 BUILTINS = set(dir(builtins)) | {"__name__", "__file__", "display", "get_ipython"}
@@ -44,50 +45,7 @@ def nbg(cell):
 
 def parse(source):
     """The cell's AST, with IPython magics and shell lines (``%``, ``!``) removed."""
-    return ast.parse(re.sub(r"^\s*[%!].*$", "", source, flags=re.M))
-
-
-def _target_names(node, out):
-    for n in ast.walk(node):
-        if isinstance(n, ast.Name) and isinstance(n.ctx, (ast.Store, ast.Del)):
-            out.add(n.id)
-
-
-def top_level_names(tree):
-    """Names a cell binds in the module namespace (not inside functions, classes, lambdas)."""
-    names = set()
-
-    def visit(stmts):
-        for s in stmts:
-            if isinstance(s, (ast.FunctionDef, ast.AsyncFunctionDef, ast.ClassDef)):
-                names.add(s.name)
-            elif isinstance(s, (ast.Import, ast.ImportFrom)):
-                for a in s.names:
-                    names.add((a.asname or a.name).split(".")[0])
-            elif isinstance(s, (ast.Assign, ast.AugAssign, ast.AnnAssign)):
-                for t in (s.targets if isinstance(s, ast.Assign) else [s.target]):
-                    _target_names(t, names)
-            elif isinstance(s, (ast.For, ast.AsyncFor)):
-                _target_names(s.target, names)
-            elif isinstance(s, (ast.With, ast.AsyncWith)):
-                for item in s.items:
-                    if item.optional_vars is not None:
-                        _target_names(item.optional_vars, names)
-            elif isinstance(s, ast.Try):
-                for h in s.handlers:
-                    if h.name:
-                        names.add(h.name)
-            for field in ("body", "orelse", "finalbody", "handlers"):
-                inner = getattr(s, field, None)
-                if inner and not isinstance(s, (ast.FunctionDef, ast.AsyncFunctionDef, ast.ClassDef)):
-                    visit([x for x in inner if isinstance(x, ast.stmt)] if field != "handlers"
-                          else [y for h in inner for y in h.body])
-            for n in ast.walk(s) if not isinstance(s, (ast.FunctionDef, ast.ClassDef)) else ():
-                if isinstance(n, ast.NamedExpr):
-                    names.add(n.target.id)
-
-    visit(tree.body)
-    return names
+    return ast.parse(without_magics(source))
 
 
 def bound_anywhere(tree):
