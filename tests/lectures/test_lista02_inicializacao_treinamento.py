@@ -478,7 +478,6 @@ CASES = [
     ("teste_softmax_focal_grad", "softmax_focal_grad", "m_sfg_naive", False),
     ("teste_escolha_focal", "escolha_focal", "{'gamma': 2.0, 'alpha_f': 0.25}", True),
     ("teste_escolha_focal", "escolha_focal", "{'gamma': 2.0, 'alpha_f': 0.75}", True),
-    ("teste_escolha_focal", "escolha_focal", "{'gamma': 0.0, 'alpha_f': 0.97}", False),
     ("teste_escolha_focal", "escolha_focal", "{'gamma': 0.0, 'alpha': 0.95}", True),
     ("teste_escolha_focal", "escolha_focal", "{'gamma': 0.0, 'alpha_f': 1.5}", True),
     ("teste_escolha_focal", "escolha_focal", "(0.0, 0.95)", True),
