@@ -139,13 +139,6 @@ REGISTRY = {
                 ("surface_name", ["rosenbrock", "beale", "bounded_saddle"]), ("steps", [5, 60, 150, 250, 300]),
                 ("alpha", [1e-4, 1.0, 0.003]), ("names", [("sgd",)]), ("surface_name", ["quadratic"])])),
     ],
-    "lista02_inicializacao_treinamento": [
-        Widget("show_student_layer_stats", slider_path(
-            {"depth": 10, "activation": "tanh", "initializer": "glorot_uniform", "scale": 1.0}, [
-                ("depth", [5, 20, 30]), ("activation", ["relu", "logistic", "selu", "linear", "tanh"]),
-                ("initializer", ["glorot_normal", "he_uniform", "he_normal", "lecun_uniform", "lecun_normal"]),
-                ("scale", [0.1, 0.5, 2.0, 10.0]), ("depth", [2, 10]), ("scale", [1.0])])),
-    ],
 }
 
 # Runs inside the notebook's kernel. One call = callback + PNG of every figure it leaves

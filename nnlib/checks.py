@@ -284,3 +284,65 @@ def check_generator(x, name="resultado"):
     if _type(x) is _types.GeneratorType or getattr(_type(x), "t320_remote_kind", None) == "generator":
         return
     _fail(f"{name}: esperava um gerador (uma função com yield), recebi {_type(x).__name__}")
+
+
+# ---- lista02 helpers ----
+# Checks that say what is wrong without printing the expected value (visible tests of
+# Lista 2 check properties; the exact values stay in the hidden tests).
+
+def check_that(condition, message):
+    """Assert ``condition`` (a bool the test computed); fail with ``message`` otherwise."""
+    if not _bool(condition):
+        _fail(message)
+
+
+def check_matches(actual, expected, message, rtol=1e-7, atol=1e-12):
+    """Like :func:`check_close`, but the failure shows only ``message``, not the values."""
+    try:
+        check_close(actual, expected, rtol=rtol, atol=atol, name="")
+    except _AssertionError:
+        raise _AssertionError(message) from None
+
+
+def call_answer(call, name):
+    """Return ``call()``, a call of an answer function; a crash fails in Portuguese.
+
+    ``NotImplementedError`` (the blank exercise) and any other exception become an
+    ``AssertionError`` that names the function, not a library traceback in English.
+    """
+    try:
+        return call()
+    except NotImplementedError:
+        _fail(f"{name} ainda não foi implementada: apague o raise NotImplementedError() e "
+              "escreva a sua solução")
+    except _AssertionError:
+        raise
+    except Exception as error:  # noqa: BLE001 - any crash of the student's code
+        raise _AssertionError(
+            f"{name} levantou {_type(error).__name__} numa chamada válida do teste; rode o "
+            "exemplo do enunciado na sua célula para ver onde") from None
+
+
+def check_raises(call, error, message):
+    """Assert ``call()`` raises ``error`` (for instance ``ValueError``); else fail with ``message``."""
+    try:
+        call()
+    except error:
+        return
+    except Exception as other:  # noqa: BLE001
+        raise _AssertionError(f"{message} (levantou {_type(other).__name__})") from None
+    _fail(message)
+
+
+def check_partition(batches, N, name="mini-batches"):
+    """Assert ``batches`` (a list) holds 1-D int64 arrays that use each of 0..N-1 exactly once."""
+    if _type(batches) is not _list:
+        _fail(f"{name}: esperava uma lista de mini-batches, recebi {_type(batches).__name__}")
+    seen = []
+    for b, batch in enumerate(batches):
+        if _type(batch) is not _ndarray or batch.ndim != 1 or _str(batch.dtype.name) != "int64":
+            _fail(f"{name}: o mini-batch {b} deve ser um np.ndarray 1-D de int64")
+        seen.extend(_tolist(batch))
+    if sorted(seen) != _list(range(N)):
+        _fail(f"{name}: numa época cada índice 0..{N - 1} deve aparecer exatamente uma vez "
+              "(amostragem sem reposição)")

@@ -5,9 +5,9 @@ implementation of the earlier piece (nnlib's own, or one written in the test cel
 
 - lista01: ``teste_melhor_config`` retrains with ``nnlib.optim`` / ``nnlib.schedules``, not
   with the student's rules or ``linear_decay``;
-- lista02: the ``train_loop`` cells pass a reference sampler in ``batch_sampler``, so
-  ``train_loop`` does not run the student's ``minibatch_indices``; ``teste_focal_grad`` checks
-  the gradient against finite differences of ``nnlib.losses.focal_loss``;
+- lista02: ``teste_softmax_focal_grad`` checks the gradient against finite differences of a
+  focal loss written in the test cell, not the student's ``softmax_focal_loss``;
+  ``teste_escolha_focal`` trains with ``nnlib.losses``' focal loss, not the student's;
 - aula05: ``teste_init_weights`` passes a reference table in ``limits``, so ``init_weights``
   does not run the student's ``init_limits``.
 
@@ -75,19 +75,16 @@ CASES = {
                      '    frac = min(j / tau, 1.0)\n'
                      '    return float((1 - frac) * alpha0 + frac * alpha_tau)\n'),
         "teste_linear_decay", ["teste_melhor_config"]),
-    "lista02_minibatch_with_replacement": (
-        "lista02_inicializacao_treinamento", "minibatch_indices",
-        replace_with('def minibatch_indices(N, m, rng):\n'
-                     '    if not isinstance(m, int) or not 1 <= m <= N:\n'
-                     '        raise ValueError(f"m deve estar entre 1 e N = {N}, recebi {m!r}")\n'
-                     '    order = rng.integers(0, N, size=N)   # com reposição: repete e esquece exemplos\n'
-                     '    return [order[i:i + m] for i in range(0, N, m)]\n'),
-        "teste_minibatch_indices", ["teste_train_loop_batch", "teste_train_loop_epocas"]),
-    "lista02_focal_loss_without_alpha": (
-        "lista02_inicializacao_treinamento", "focal",
+    "lista02_softmax_focal_loss_without_alpha": (
+        "lista02_inicializacao_treinamento", "softmax_focal_loss",
         swap("    return float(np.mean(-alpha_t * one_minus_pt ** gamma * log_pt))\n",
              "    return float(np.mean(-one_minus_pt ** gamma * log_pt))   # esqueceu o α_t\n"),
-        "teste_focal_loss", ["teste_focal_grad"]),
+        "teste_softmax_focal_loss", ["teste_softmax_focal_grad", "teste_escolha_focal"]),
+    "lista02_softmax_focal_grad_sign": (
+        "lista02_inicializacao_treinamento", "softmax_focal_grad",
+        swap("    return d_target[:, None] * share / Z.shape[0]\n",
+             "    return -d_target[:, None] * share / Z.shape[0]   # sinal trocado\n"),
+        "teste_softmax_focal_grad", ["teste_escolha_focal"]),
     "aula05_init_limits_swapped_fans": (
         "aula05_inicializacao", "inicializacoes",
         swap("    m, n = fan_in, fan_out\n", "    m, n = fan_out, fan_in   # m e n trocados\n"),
