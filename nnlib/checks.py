@@ -256,3 +256,39 @@ def check_generator(x, name="resultado"):
     if _type(x) is _types.GeneratorType or getattr(_type(x), "t320_remote_kind", None) == "generator":
         return
     _fail(f"{name}: esperava um gerador (uma função com yield), recebi {_type(x).__name__}")
+
+
+# ---- lista01 helpers ----
+# Repeated steps of the lista01 test cells: a returned value that must be a finite real number,
+# and a call that must raise a given exception. Messages are Portuguese and never show an
+# expected value (the visible tests check properties; exact values are in hidden tests).
+
+
+def check_real_number(x, name="resultado", positive=False):
+    """Assert ``x`` is a finite real number (Python or numpy scalar, not bool); return it as float.
+
+    With ``positive=True`` it must also be > 0.
+    """
+    check_scalar(x, name=name, kind=_float)
+    value = _float(_tolist(_np.asarray(x)))
+    if _isnan(value) or _isinf(value):
+        _fail(f"{name}: esperava um número finito, recebi {value!r}")
+    if positive and not value > 0:
+        _fail(f"{name}: esperava um número positivo, recebi {value!r}")
+    return value
+
+
+def check_raises(call, exception, name="sua função"):
+    """Assert ``call()`` raises ``exception`` (a class); return the message of the error raised.
+
+    Any other exception (``NotImplementedError`` of a blank exercise included) fails the
+    check with its name, so the student sees what was raised instead.
+    """
+    try:
+        call()
+    except exception as error:
+        return _str(error)
+    except Exception as error:  # noqa: BLE001 - the student's code may raise anything
+        _fail(f"{name}: esperava {exception.__name__}, mas foi levantado "
+              f"{_type(error).__name__}: {error}")
+    _fail(f"{name}: esperava que levantasse {exception.__name__}, mas a chamada terminou sem erro")
