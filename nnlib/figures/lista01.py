@@ -7,7 +7,8 @@ this module only draws them:
   schedule, with the target and the budget marked;
 - `interativo_cronograma`: the same figure for one schedule the student moves with three
   sliders (α_0, α_τ, τ), beside the statement's example; its callback ``box.atualizar`` is a
-  plain function the tests call.
+  plain function the tests call. `cronograma_figure` and `update_cronograma` build and
+  update that figure (a fresh figure updated once is what the widget shows).
 """
 
 import numpy as np
@@ -73,6 +74,38 @@ def schedule_figure(runs, target, budget):
     return fig
 
 
+def cronograma_figure(train, example, target, budget, alpha_max, seed=0):
+    """The widget's figure: the example drawn once, and the two lines the sliders move.
+
+    Returns ``(fig, lines)``, ``lines = (alpha_line, gap_line)``; `update_cronograma` puts a
+    schedule into them. A fresh figure updated once draws what the widget shows after any
+    sequence of moves (the tests compare the two pixel for pixel).
+    """
+    fig = Figure(figsize=(11, 4))
+    ax_alpha, ax_gap = _axes(fig, target, budget)
+    ax_alpha.plot(_alphas(example, budget), color="C0")
+    ax_alpha.set_ylim(0, 1.05 * alpha_max)  # fixed: the widget redraws only the moving lines
+    ax_gap.plot(_clipped(train(**example, seed=seed)), color="C0", label=_label("exemplo", example))
+    alpha_line = ax_alpha.plot([], [], color="C1", zorder=3)[0]
+    gap_line = ax_gap.plot([], [], color="C1", zorder=3)[0]
+    return fig, (alpha_line, gap_line)
+
+
+def update_cronograma(lines, train, config, budget, seed=0):
+    """Run ``train`` with the schedule ``config`` and put α_j and J − J* into ``lines``."""
+    alpha_line, gap_line = lines
+    with np.errstate(over="ignore", invalid="ignore"):
+        gaps = train(**config, seed=seed)
+    alpha_line.set_data(np.arange(budget), _alphas(config, budget))
+    gap_line.set_data(np.arange(budget + 1), _clipped(gaps))
+    diverged = not gaps[-1] <= GAP_RANGE[1]  # inf, nan, or far above where it started
+    final = "divergiu" if diverged else f"J − J* final = {gaps[-1]:.4f}"
+    gap_line.set_label(_label("sua escolha", config) + f" ({final})")
+    ax_gap = gap_line.axes
+    ax_gap.legend(handles=[line for line in ax_gap.lines if not line.get_label().startswith("_")],
+                  fontsize=8, loc="upper right")
+
+
 def interativo_cronograma(train, example, target, budget, alpha0=(0.01, 0.3), alpha_tau=(0.0005, 0.05),
                           tau=(10, 400), seed=0):
     """Widget: move α_0, α_τ and τ of a linear decay and see α_j and J − J* beside ``example``.
@@ -84,24 +117,12 @@ def interativo_cronograma(train, example, target, budget, alpha0=(0.01, 0.3), al
     """
     import ipywidgets as widgets
 
-    fig = Figure(figsize=(11, 4))
-    ax_alpha, ax_gap = _axes(fig, target, budget)
-    ax_alpha.plot(_alphas(example, budget), color="C0")
-    ax_gap.plot(_clipped(train(**example, seed=seed)), color="C0", label=_label("exemplo", example))
-    ax_alpha.set_ylim(0, 1.05 * alpha0[1])
-    alpha_line = ax_alpha.plot([], [], color="C1", zorder=3)[0]
-    gap_line = ax_gap.plot([], [], color="C1", zorder=3)[0]
-    live = LiveFigure(fig, dynamic=[alpha_line, gap_line])
+    fig, lines = cronograma_figure(train, example, target, budget, max(alpha0[1], alpha_tau[1]), seed)
+    live = LiveFigure(fig, dynamic=lines)
 
     def atualizar(alpha0=0.1, alpha_tau=0.01, tau=200):
         config = {"alpha0": alpha0, "alpha_tau": alpha_tau, "tau": tau}
-        with np.errstate(over="ignore", invalid="ignore"):
-            gaps = train(**config, seed=seed)
-        alpha_line.set_data(np.arange(budget), _alphas(config, budget))
-        gap_line.set_data(np.arange(budget + 1), _clipped(gaps))
-        final = "divergiu" if not np.isfinite(gaps[-1]) else f"J − J* final = {gaps[-1]:.4f}"
-        gap_line.set_label(_label("sua escolha", config) + f" ({final})")
-        ax_gap.legend(handles=ax_gap.lines[1:], fontsize=8, loc="upper right")
+        update_cronograma(lines, train, config, budget, seed)
         return live.redraw()
 
     controls = {
