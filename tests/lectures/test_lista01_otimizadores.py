@@ -365,6 +365,29 @@ def test_messages_are_portuguese_and_hide_the_expected_value(nb, notebook):
     assert "esperava" not in result and not re.search(r"\d\.\d{3,}", result)
 
 
+def test_final_summary_reruns_the_visible_tests(nb, notebook):
+    """The last code cell (for Colab, which has no Validate button) re-runs the executed test
+    cells and reports each exercise with its points; a wrong answer shows as failed."""
+    points = {nbgrader_meta(c)["grade_id"].removeprefix("teste_"): nbgrader_meta(c)["points"]
+              for c in notebook.cells if nbgrader_meta(c).get("grade") and c.cell_type == "code"}
+    assert nb.eval("{name: p for _, name, p in EXERCISES}") == points
+    assert nb.eval("conferencia") == {name: "testes visíveis ok" for name in points}
+    summary = cell_source(notebook, "conferencia")
+    try:
+        nb.run(BUGS["variance_noise_without_h"][2])
+        nb.run("del my_schedule")
+        outputs = nb.run(summary)
+        statuses = nb.eval("conferencia")
+    finally:
+        nb.run(cell_source(notebook, "sgd_stationary_variance"))
+        nb.run(cell_source(notebook, "my_schedule"))
+    assert statuses["sgd_stationary_variance"].startswith("falhou: sgd_stationary_variance: (α, h)")
+    assert statuses["my_schedule"].startswith("ainda sem resposta")
+    assert statuses["adam_step_after_silence"] == "testes visíveis ok"
+    text = "".join(o.get("text", "") for o in outputs)
+    assert "Exercício 1 (15 pontos): falhou" in text and "ok em 30 de 65 pontos" in text
+
+
 # --------------------------------------------------------------------------- the tuning target
 def test_statement_example_misses_the_target_on_every_seed(nb, notebook):
     """The statement's EXAMPLE_SCHEDULE, and every constant α, fail the target on the visible
@@ -509,6 +532,7 @@ def test_student_version_exists_and_is_blank():
     assert '"alpha0": 0.19' not in text and "0.002" not in text
     stubs = [c for c in student.cells if c.cell_type == "code" and "raise NotImplementedError()" in c.source]
     assert len(stubs) == 6  # 4 functions, the figure of the experiment, my_schedule
+    assert student.cells[-2].source == nbformat.read(SOURCE, as_version=4).cells[-2].source  # the summary cell
 
 
 # --------------------------------------------------------------------------- sample submissions
