@@ -38,7 +38,7 @@ def _label(name, config):
 
 
 def _axes(fig, target, budget):
-    """The two panels (α_j; mean J − J*), their labels and the fixed target and budget marks."""
+    """The two panels (α_j; mean J − J*) with their labels, the budget as x range and the target line."""
     ax_alpha, ax_gap = fig.subplots(1, 2)
     ax_alpha.set(xlabel="atualização j", ylabel="passo de aprendizagem α_j",
                  title="Redução programada do passo", xlim=(0, budget))
