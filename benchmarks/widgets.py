@@ -133,11 +133,9 @@ REGISTRY = {
                note="every (library, optimizer) pair; the curves are computed when the notebook runs"),
     ],
     "lista01_otimizadores": [
-        Widget("show_student_paths", slider_path(
-            {"surface_name": "quadratic", "alpha": 0.05, "steps": 60, "names": ("sgd", "momentum", "nesterov", "adam")}, [
-                ("steps", [100, 200, 300]), ("names", [ALL_RULES]), ("alpha", [0.01, 0.001, 0.1]),
-                ("surface_name", ["rosenbrock", "beale", "bounded_saddle"]), ("steps", [5, 60, 150, 250, 300]),
-                ("alpha", [1e-4, 1.0, 0.003]), ("names", [("sgd",)]), ("surface_name", ["quadratic"])])),
+        Widget("cronograma_widget.atualizar", slider_path({"alpha0": 0.1, "alpha_tau": 0.01, "tau": 200}, [
+            ("alpha0", [0.02, 0.05, 0.15, 0.19, 0.3]), ("alpha_tau", [0.0005, 0.002, 0.005, 0.05]),
+            ("tau", [10, 50, 100, 300, 400]), ("alpha0", [0.19]), ("alpha_tau", [0.002]), ("tau", [200])])),
     ],
 }
 
@@ -151,12 +149,14 @@ def __widget_bench(__name, __calls, __warmup=1):
     from matplotlib.figure import Figure as _Figure
     from IPython import get_ipython as _gi
     from IPython.core.pylabtools import print_figure as _print_figure
-    _root, _, _attributes = __name.partition(".")   # "painel.atualizar": a widget box's callback
-    if _root not in globals():
+    _head, *_attrs = __name.split(".")  # "box.atualizar": the callback of a nnlib.figures widget
+    if _head not in globals():
         return {"error": "not found"}
-    _fn = globals()[_root]
-    for _attribute in filter(None, _attributes.split(".")):
-        _fn = getattr(_fn, _attribute)
+    _fn = globals()[_head]
+    for _attr in _attrs:
+        _fn = getattr(_fn, _attr, None)
+    if _fn is None:
+        return {"error": "not found"}
     _fmt = _gi().display_formatter
 
     def _once(kwargs):

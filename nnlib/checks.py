@@ -286,7 +286,7 @@ def check_generator(x, name="resultado"):
     _fail(f"{name}: esperava um gerador (uma função com yield), recebi {_type(x).__name__}")
 
 
-# ---- lista02 helpers ----
+# ---- lista02 helpers ---- (check_raises: see the lista01 helpers below)
 # Checks that say what is wrong without printing the expected value (visible tests of
 # Lista 2 check properties; the exact values stay in the hidden tests).
 
@@ -323,17 +323,6 @@ def call_answer(call, name):
             "exemplo do enunciado na sua célula para ver onde") from None
 
 
-def check_raises(call, error, message):
-    """Assert ``call()`` raises ``error`` (for instance ``ValueError``); else fail with ``message``."""
-    try:
-        call()
-    except error:
-        return
-    except Exception as other:  # noqa: BLE001
-        raise _AssertionError(f"{message} (levantou {_type(other).__name__})") from None
-    _fail(message)
-
-
 def check_partition(batches, N, name="mini-batches"):
     """Assert ``batches`` (a list) holds 1-D int64 arrays that use each of 0..N-1 exactly once."""
     if _type(batches) is not _list:
@@ -346,3 +335,80 @@ def check_partition(batches, N, name="mini-batches"):
     if sorted(seen) != _list(range(N)):
         _fail(f"{name}: numa época cada índice 0..{N - 1} deve aparecer exatamente uma vez "
               "(amostragem sem reposição)")
+
+
+# ---- lista01 helpers ----
+# Repeated steps of the lista01 test cells: a returned value that must be a finite real number,
+# and a call that must raise a given exception. Messages are Portuguese and never show an
+# expected value (the visible tests check properties; exact values are in hidden tests).
+
+
+def check_real_number(x, name="resultado", positive=False):
+    """Assert ``x`` is a finite real number (Python or numpy scalar, not bool); return it as float.
+
+    With ``positive=True`` it must also be > 0.
+    """
+    check_scalar(x, name=name, kind=_float)
+    value = _float(_tolist(_np.asarray(x)))
+    if _isnan(value) or _isinf(value):
+        _fail(f"{name}: esperava um número finito, recebi {value!r}")
+    if positive and not value > 0:
+        _fail(f"{name}: esperava um número positivo, recebi {value!r}")
+    return value
+
+
+def check_raises(call, exception, name="sua função"):
+    """Assert ``call()`` raises ``exception`` (a class); return the message of the error raised.
+
+    Any other exception (``NotImplementedError`` of a blank exercise included) fails the
+    check with its name, so the student sees what was raised instead.
+    """
+    try:
+        call()
+    except exception as error:
+        return _str(error)
+    except Exception as error:  # noqa: BLE001 - the student's code may raise anything
+        _fail(f"{name}: esperava {exception.__name__}, mas foi levantado "
+              f"{_type(error).__name__}: {error}")
+    _fail(f"{name}: esperava que levantasse {exception.__name__}, mas a chamada terminou sem erro")
+
+
+def visible_tests_summary(history, exercises, namespace):
+    """Run again the test cells already executed and print one Portuguese line per exercise.
+
+    For notebooks opened where there is no nbgrader Validate button (Colab). ``history`` is
+    IPython's ``In`` (the sources of the cells run so far); ``exercises`` lists
+    ``(title, answer name, points)``, and the test cell of ``answer name`` is the last entry of
+    ``history`` whose first line is ``# Testa <answer name>:``. Each one runs in ``namespace``
+    (the notebook's globals) with its output hidden. Returns ``{answer name: status}``.
+    """
+    import contextlib as _contextlib
+    import io as _io
+
+    statuses, passed, total = {}, 0, 0
+    for title, name, points in exercises:
+        marker = f"# Testa {name}:"
+        sources = [s for s in history if _type(s) is _str and s.lstrip().startswith(marker)]
+        total += points
+        if not sources:
+            status = "não executado (rode a célula de teste do exercício)"
+        else:
+            try:
+                with _contextlib.redirect_stdout(_io.StringIO()):
+                    exec(compile(sources[-1], f"<teste de {name}>", "exec"), namespace)
+            except NotImplementedError:
+                status = "ainda sem resposta"
+            except NameError as error:
+                status = f"ainda sem resposta ({error})"
+            except AssertionError as error:
+                status = f"falhou: {_str(error).splitlines()[0] if _str(error) else 'AssertionError'}"
+            except Exception as error:  # noqa: BLE001 - the answer may raise anything
+                status = f"erro: {_type(error).__name__}: {error}"
+            else:
+                status = "testes visíveis ok"
+                passed += points
+        statuses[name] = status
+        print(f"{title} ({points} pontos): {status}")
+    print(f"Testes visíveis ok em {passed} de {total} pontos corrigidos automaticamente. "
+          "A nota vem dos testes ocultos, mais completos, e das respostas corrigidas pelo professor.")
+    return statuses

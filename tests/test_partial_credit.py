@@ -3,8 +3,10 @@
 Where a later exercise builds on an earlier one, its test cell uses a reference
 implementation of the earlier piece (nnlib's own, or one written in the test cell):
 
-- lista01: ``teste_melhor_config`` retrains with ``nnlib.optim`` / ``nnlib.schedules``, not
-  with the student's rules or ``linear_decay``;
+- lista01: ``teste_measure_sgd_spread`` and ``teste_momentum_stationary_variance`` compare
+  with a reference variance written in the test cell, not with the student's
+  ``sgd_stationary_variance``; ``teste_my_schedule`` trains with ``nnlib.optim`` /
+  ``nnlib.schedules``, not with the student's formulas or simulation;
 - lista02: ``teste_softmax_focal_grad`` checks the gradient against finite differences of a
   focal loss written in the test cell, not the student's ``softmax_focal_loss``;
   ``teste_escolha_focal`` trains with ``nnlib.losses``' focal loss, not the student's;
@@ -60,21 +62,17 @@ def replace_with(code):
 # name: (notebook, answer cell, edit of that cell, the test cell that must lose points,
 #        the later test cells that build on it and must keep full marks)
 CASES = {
-    "lista01_momentum_sign": (
-        "lista01_otimizadores", "momentum",
-        replace_with('def momentum(w, g, state=None, alpha=0.01, mu=0.9):\n'
-                     '    v = np.zeros_like(w) if state is None else state["v"]\n'
-                     '    v = mu * v + alpha * g          # sinal de g trocado: sobe a encosta\n'
-                     '    return w + v, {"v": v}\n'),
-        "teste_momentum", ["teste_melhor_config"]),
-    "lista01_linear_decay_rejects_j0": (
-        "lista01_otimizadores", "linear_decay",
-        replace_with('def linear_decay(j, alpha0, alpha_tau, tau):\n'
-                     '    if j <= 0:                      # deveria ser j < 0: j = 0 é a primeira iteração\n'
-                     '        raise ValueError(f"j deve ser positivo, recebi {j}")\n'
-                     '    frac = min(j / tau, 1.0)\n'
-                     '    return float((1 - frac) * alpha0 + frac * alpha_tau)\n'),
-        "teste_linear_decay", ["teste_melhor_config"]),
+    "lista01_stationary_variance_small_alpha": (
+        "lista01_otimizadores", "sgd_stationary_variance",
+        swap("    return float(a * s ** 2 / (m * (2 - a)))\n",
+             "    return float(a * s ** 2 / (2 * m))   # só vale para alpha h pequeno\n"),
+        "teste_sgd_stationary_variance",
+        ["teste_measure_sgd_spread", "teste_momentum_stationary_variance", "teste_my_schedule"]),
+    "lista01_spread_one_example": (
+        "lista01_otimizadores", "measure_sgd_spread",
+        swap("        c = rng.normal(0.0, s, size=m)         # alvos dos m exemplos novos do mini-batch\n",
+             "        c = rng.normal(0.0, s, size=1)         # um exemplo só: esqueceu o m\n"),
+        "teste_measure_sgd_spread", ["teste_my_schedule"]),
     "lista02_softmax_focal_loss_without_alpha": (
         "lista02_inicializacao_treinamento", "softmax_focal_loss",
         swap("    return float(np.mean(-alpha_t * one_minus_pt ** gamma * log_pt))\n",
