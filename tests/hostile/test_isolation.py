@@ -135,7 +135,7 @@ def graded():
         _submit(base, "colega", open(SOURCE, "rb").read())
         first = grade(base, pairs=[("colega", NB_ID)])
         targets = private_targets(base)
-        own = os.path.join(base, "autograded", "espiao", NB_ID, NB_ID + ".ipynb")
+        own = os.path.join(base, "autograded", "espiao", NB_ID)
         _submit(base, "espiao", _submission(_PROBE.format(
             targets=json.dumps(dict(targets, controle_proprio=own)))))
         _submit(base, "rede", _submission(_NETWORK.format(port=listener.getsockname()[1])))
@@ -179,7 +179,10 @@ def test_batch_finishes(graded):
 
 def test_submission_reads_only_its_own_copy(graded):
     got = _probe_result(graded["base"], "espiao")
-    assert got.pop("controle_proprio") == "ok", "the probe cannot even read its own copy"
+    own = got.pop("controle_proprio")
+    assert isinstance(own, list), f"the probe cannot even list its own folder: {own}"
+    # nbgrader's copy of the submission (test cells restored, hidden tests included) is gone
+    assert not [name for name in own if name.endswith(".ipynb")], own
     assert set(got) == set(graded["targets"])
     # the folders on the way to its own copy exist inside, holding only that way
     assert got.pop("lista_curso") in ("PermissionError", "FileNotFoundError", ["autograded"])
