@@ -51,7 +51,7 @@ _getprofile = _sys.getprofile
 _FunctionType = _types.FunctionType
 
 __all__ = ["check_array", "check_close", "check_scalar", "check_callable", "check_not_calling",
-           "check_generator"]
+           "check_generator", "check_true"]
 
 
 def _fail(msg):
@@ -162,6 +162,19 @@ def check_scalar(x, expected=None, rtol=1e-7, atol=1e-12, name="resultado", kind
             _fail(f"{name}: esperava um inteiro, recebi {_type(x).__name__}")
     if expected is not None:
         check_close(x, expected, rtol=rtol, atol=atol, name=name)
+
+
+def check_true(condition, message):
+    """Assert a yes/no property the test computed; on failure raise ``message`` (Portuguese).
+
+    ``condition`` must be exactly ``True`` or ``False`` (a bool the test cell computed, not a
+    student object): a property check says what is wrong in words, not "recebi 0.0, esperava
+    1.0", and prints no expected value.
+    """
+    if _type(condition) is not _bool and not _isinstance(condition, _np.bool_):
+        _fail(f"check_true: a condição deve ser True ou False, recebi {_type(condition).__name__}")
+    if not _bool(condition):
+        _fail(_str(message))
 
 
 def check_callable(f, name="função"):
