@@ -407,7 +407,7 @@ class _OptimizersFigure:
                         for ax, lines in ((self.ax1, self.paths), (self.ax2, self.costs)) if optimizers]
 
 
-def optimizers_figure(surfaces_by_name, optimizers=("sgd", "momentum", "adam"), alpha=0.003, mu=0.9,
+def optimizers_figure(surfaces_by_name, optimizers=("sgd", "momentum", "adam"), alpha=10 ** -2.5, mu=0.9,
                       rho=0.9, beta1=0.9, beta2=0.999, surface="rosenbrock", steps=200):
     """Trajectories and J - J* curves of the chosen optimizers on one surface.
 
