@@ -103,23 +103,27 @@ REGISTRY = {
             ("optimizer", ["sgd", "momentum", "nesterov", "todos"]), ("alpha", [0.03, 0.11, 0.06, 0.09])])),
     ],
     "aula04_passo_adaptativo": [
-        Widget("show_optimizers", slider_path(
+        Widget("painel.atualizar", slider_path(
             {"optimizers": ("sgd", "momentum", "adam"), "alpha": 10 ** -2.5, "mu": 0.9, "rho": 0.9,
              "beta1": 0.9, "beta2": 0.999, "surface": "rosenbrock"}, [
                 ("optimizers", [ALL_RULES]), ("alpha", [1e-4, 1e-3, 1e-2, 0.1, 1.0, 10 ** 0.5]),
                 ("surface", ["quadratic", "beale", "bounded_saddle", "rosenbrock"]),
                 ("mu", [0.5, 0.99]), ("rho", [0.5, 0.999]), ("beta1", [0.5, 0.0]), ("beta2", [0.9, 0.9999]),
                 ("optimizers", [("sgd",)])])),
+        Widget("painel_pre.atualizar", slider_path({"kappa": 100, "angle": 0}, [
+            ("kappa", [1, 10, 1000, 100]), ("angle", [15, 30, 45, 0]), ("kappa", [10, 1]),
+            ("angle", [45, 15]), ("kappa", [1000, 100, 10]), ("angle", [0, 30])]),
+            note="κ and rotation of the quadratic (section 4); the contour is a dynamic artist, the static part is drawn once"),
     ],
     "aula05_inicializacao": [
-        Widget("show_layer_statistics", slider_path(
+        Widget("painel.atualizar", slider_path(
             {"depth": 10, "activation": "tanh", "heuristic": "glorot", "distribution": "normal", "scale": 1.0}, [
                 ("depth", [5, 15, 20, 30]), ("activation", ["logistic", "relu", "selu", "linear", "tanh"]),
                 ("heuristic", ["he", "lecun", "glorot"]), ("distribution", ["uniform"]),
                 ("scale", [0.5, 2.0, 3.0, 0.25, 1.0]), ("depth", [2, 10])])),
     ],
     "aula06_custo_frameworks": [
-        Widget("show_framework_curves",
+        Widget("painel.atualizar",
                "[dict(framework=f, optimizer=o) for f in FRAMEWORKS for o in OPTIMIZERS]",
                note="every (library, optimizer) pair; the curves are computed when the notebook runs"),
     ],
@@ -149,9 +153,14 @@ def __widget_bench(__name, __calls, __warmup=1):
     from matplotlib.figure import Figure as _Figure
     from IPython import get_ipython as _gi
     from IPython.core.pylabtools import print_figure as _print_figure
-    if __name not in globals():
+    # a name, or ``box.atualizar``: the callback of a widget from nnlib/figures
+    _head, *_attrs = __name.split(".")
+    if _head not in globals():
         return {"error": "not found"}
-    _fn, _fmt = globals()[__name], _gi().display_formatter
+    _fn = globals()[_head]
+    for _attr in _attrs:
+        _fn = getattr(_fn, _attr)
+    _fmt = _gi().display_formatter
 
     def _once(kwargs):
         _plt.close("all")
@@ -195,7 +204,10 @@ def __widget_breakdown(__name, __kwargs, repeats=5):
     import matplotlib.pyplot as _plt
     from matplotlib.figure import Figure as _Figure
     from matplotlib.backends.backend_agg import FigureCanvasAgg
-    _fn = globals()[__name]
+    _head, *_attrs = __name.split(".")
+    _fn = globals()[_head]
+    for _attr in _attrs:
+        _fn = getattr(_fn, _attr)
 
     if isinstance(_fn(**__kwargs), (bytes, bytearray)):
         return None   # a LiveFigure callback: no figure is built per call

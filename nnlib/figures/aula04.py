@@ -206,7 +206,7 @@ def _preconditioning_artists(fig, steps):
     ax_kappa.set_title("Condição da quadrática vista pelo passo")
     art = {"axes": (ax_path, ax_step, ax_kappa), "contour": None, "key": None}
     for name, (label, color) in PRECONDITIONING_LINES.items():
-        art["path_" + name] = ax_path.plot([], [], ".-", color=color, lw=1, ms=2, label=label, zorder=3)[0]
+        art["path_" + name] = ax_path.plot([], [], ".-", color=color, lw=1, ms=2, label=label, zorder=4)[0]
         for i, style in enumerate(["-", "--"]):
             art[f"step_{name}_{i}"] = ax_step.plot([], [], style, color=color, zorder=3,
                                                    label=f"{label}, $w_{i + 1}$")[0]
@@ -221,22 +221,30 @@ def _preconditioning_artists(fig, steps):
 
 def _dynamic_preconditioning(art):
     names = [k for k in art if k.startswith(("path_", "step_", "kappa_"))]
-    return [art[k] for k in names] + [art["title"]]
+    return [art[k] for k in names] + [art["title"], art["axes"][0].title]
 
 
-def _update_preconditioning(art, run):
-    """Put one run (the dict the notebook's function returns) into the artists."""
+def _update_preconditioning(art, run, live=None):
+    """Put one run (the dict the notebook's function returns) into the artists.
+
+    The contour of J changes with (κ, angle): it is a dynamic artist (zorder 3, over the spines
+    in a full draw too), so the static part of the widget never changes.
+    """
     ax_path = art["axes"][0]
     key = (run["kappa"], run["angle"])
     if key != art["key"]:
         if art["contour"] is not None:
             art["contour"].remove()
-        g = np.linspace(-1.2, 1.2, 121)
+            if live is not None:
+                live.forget(art["contour"])
+        g = np.linspace(-1.2, 1.2, 81)
         W1, W2 = np.meshgrid(g, g)
         W = np.stack([W1, W2], axis=-1)
         Jg = 0.5 * np.einsum("...i,ij,...j->...", W, run["H"], W)
         art["contour"] = ax_path.contour(W1, W2, Jg, levels=np.logspace(-3, np.log10(Jg.max()), 12),
-                                         cmap="Greys", linewidths=0.6)
+                                         cmap="Greys", linewidths=0.6, zorder=3)
+        if live is not None:
+            live.add(art["contour"])
         art["key"] = key
     for name in PRECONDITIONING_LINES:
         path = np.clip(run["paths"][name], -1e3, 1e3)
@@ -303,8 +311,8 @@ def interativo_precondicionamento(precondition_run, kappa=(1, 10, 100, 1000), an
     live = LiveFigure(fig, dynamic=_dynamic_preconditioning(art))
 
     def atualizar(kappa=inicial[0], angle=inicial[1]):
-        key = _update_preconditioning(art, precondition_run(kappa, angle))
-        return live.redraw(static_key=key)
+        _update_preconditioning(art, precondition_run(kappa, angle), live)
+        return live.redraw()   # one static part: axes and labels only
 
     controls = {"kappa": widgets.SelectionSlider(options=list(kappa), value=inicial[0], description="κ"),
                 "angle": widgets.SelectionSlider(options=list(angulo), value=inicial[1],
