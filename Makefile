@@ -8,6 +8,13 @@ export PATH := $(CURDIR)/$(VENV)/bin:$(PATH)
 # As root, JupyterLab refuses to start without --allow-root.
 ROOT_FLAG := $(if $(filter 0,$(shell id -u)),--allow-root,)
 PYTEST_ARGS ?=
+# `make lab EXTRAS=torch` also installs the optional extra (PyTorch CPU build, skorch, Keras) that
+# aula06 compares nnlib with; plain `make lab` keeps the light install. PyTorch's CPU wheels come
+# from its own index (from PyPI alone, Linux gets the CUDA build, several GB).
+EXTRAS ?=
+TORCH_CPU_INDEX := https://download.pytorch.org/whl/cpu
+LAB_SPEC := $(if $(EXTRAS),.[$(EXTRAS)],.)
+LAB_INDEX := $(if $(findstring torch,$(EXTRAS)),--extra-index-url $(TORCH_CPU_INDEX),)
 
 .PHONY: lab test bench clean-venv release grade course-deps check-bwrap
 
@@ -15,7 +22,7 @@ $(PY):
 	$(PYTHON) -m venv $(VENV)
 
 lab: $(PY)
-	$(PIP) install --quiet -e .
+	$(PIP) install --quiet -e '$(LAB_SPEC)' $(LAB_INDEX)
 	mkdir -p $(VENV)/share/jupyter/lab/settings/overrides.d
 	echo '{"@jupyterlab/apputils-extension:notification": {"fetchNews": "false", "checkForUpdates": false}}' > $(VENV)/share/jupyter/lab/settings/overrides.d/t320-nnlib.json
 	$(VENV)/bin/jupyter lab --notebook-dir=. $(ROOT_FLAG) $(LAB_ARGS)

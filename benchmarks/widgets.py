@@ -112,23 +112,27 @@ REGISTRY = {
                  "(the static part)"),
     ],
     "aula04_passo_adaptativo": [
-        Widget("show_optimizers", slider_path(
+        Widget("painel.atualizar", slider_path(
             {"optimizers": ("sgd", "momentum", "adam"), "alpha": 10 ** -2.5, "mu": 0.9, "rho": 0.9,
              "beta1": 0.9, "beta2": 0.999, "surface": "rosenbrock"}, [
                 ("optimizers", [ALL_RULES]), ("alpha", [1e-4, 1e-3, 1e-2, 0.1, 1.0, 10 ** 0.5]),
                 ("surface", ["quadratic", "beale", "bounded_saddle", "rosenbrock"]),
                 ("mu", [0.5, 0.99]), ("rho", [0.5, 0.999]), ("beta1", [0.5, 0.0]), ("beta2", [0.9, 0.9999]),
                 ("optimizers", [("sgd",)])])),
+        Widget("painel_pre.atualizar", slider_path({"kappa": 100, "angle": 0}, [
+            ("kappa", [1, 10, 1000, 100]), ("angle", [15, 30, 45, 0]), ("kappa", [10, 1]),
+            ("angle", [45, 15]), ("kappa", [1000, 100, 10]), ("angle", [0, 30])]),
+            note="κ and rotation of the quadratic (section 4); the contour is a dynamic artist, the static part is drawn once"),
     ],
     "aula05_inicializacao": [
-        Widget("show_layer_statistics", slider_path(
+        Widget("painel.atualizar", slider_path(
             {"depth": 10, "activation": "tanh", "heuristic": "glorot", "distribution": "normal", "scale": 1.0}, [
                 ("depth", [5, 15, 20, 30]), ("activation", ["logistic", "relu", "selu", "linear", "tanh"]),
                 ("heuristic", ["he", "lecun", "glorot"]), ("distribution", ["uniform"]),
                 ("scale", [0.5, 2.0, 3.0, 0.25, 1.0]), ("depth", [2, 10])])),
     ],
     "aula06_custo_frameworks": [
-        Widget("show_framework_curves",
+        Widget("painel.atualizar",
                "[dict(framework=f, optimizer=o) for f in FRAMEWORKS for o in OPTIMIZERS]",
                note="every (library, optimizer) pair; the curves are computed when the notebook runs"),
     ],

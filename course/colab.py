@@ -9,7 +9,10 @@ From it this module builds, for every student notebook (``lectures/`` and ``assi
   repository and says so. It installs the package with ``--no-deps`` and then the libraries
   nnlib and the notebooks import (``runtime_dependencies()``: the project's dependencies
   without the course tools ``jupyterlab`` and ``nbgrader``, by name only), so Colab keeps its
-  own Jupyter front end and library versions.
+  own Jupyter front end and library versions. A notebook listed in ``COLAB_EXTRAS`` (aula06,
+  which compares nnlib with PyTorch, skorch and Keras) also gets, where ``torch`` is importable
+  (Colab ships PyTorch and Keras, not skorch), the missing packages of that optional extra, by
+  name; a light install never pulls torch.
 
 ``course.release`` calls :func:`add_colab_cells_to_file` on each student version it writes,
 so the sources in ``solutions/`` stay unchanged. ``python -m course.colab --readme`` prints the
@@ -93,8 +96,37 @@ def runtime_dependencies(root=ROOT):
     return names
 
 
-def install_source(url, deps):
-    """The source of the install cell (Portuguese: students read it)."""
+# Optional extra (pyproject.toml) a student notebook needs on Colab, by notebook id.
+COLAB_EXTRAS = {"aula06_custo_frameworks": "torch"}
+
+
+def notebook_optional(repo_path, root=ROOT):
+    """Package names the install cell of ``repo_path`` completes on Colab (``COLAB_EXTRAS``)."""
+    extra = COLAB_EXTRAS.get(os.path.splitext(os.path.basename(repo_path))[0])
+    return optional_dependencies(extra, root) if extra else []
+
+
+def optional_dependencies(extra="torch", root=ROOT):
+    """Names of the packages of the optional ``extra`` in ``pyproject.toml`` (by name only)."""
+    deps = _pyproject(root)["project"].get("optional-dependencies", {}).get(extra, [])
+    return [re.match(r"[A-Za-z0-9._-]+", dep).group(0) for dep in deps]
+
+
+def install_source(url, deps, optional=()):
+    """The source of the install cell (Portuguese: students read it).
+
+    ``optional`` (`notebook_optional`) are installed, when nnlib is, only where ``torch`` is
+    already importable and they are not (Colab: skorch), so a light install never pulls torch.
+    """
+    optional_lines = [
+        "    # o Colab já traz o PyTorch e o Keras: completamos o extra `torch` (o skorch)",
+        "    FALTANDO = [p for p in EXTRA_TORCH if importlib.util.find_spec(p) is None]",
+        "    if importlib.util.find_spec(\"torch\") is not None and FALTANDO:",
+        "        print(f\"instalando {', '.join(FALTANDO)} (bibliotecas opcionais desta aula)...\")",
+        "        subprocess.run([sys.executable, \"-m\", \"pip\", \"install\", \"--quiet\", *FALTANDO],",
+        "                       check=True)",
+        "        importlib.invalidate_caches()",
+    ] if optional else []
     return "\n".join([
         "# Colab: instala o nnlib a partir do repositório do curso, só se ele ainda não estiver",
         "# instalado. No JupyterLab do curso (`make lab`) e no Binder esta célula não faz nada.",
@@ -105,6 +137,7 @@ def install_source(url, deps):
         "",
         f"PACOTE_NNLIB = {package_spec(url)!r}",
         f"DEPENDENCIAS = {list(deps)!r}",
+        *([f"EXTRA_TORCH = {list(optional)!r}"] if optional else []),
         "if importlib.util.find_spec(\"nnlib\") is None:",
         "    print(f\"nnlib não encontrado: instalando {PACOTE_NNLIB} (leva cerca de um minuto)...\")",
         "    subprocess.run([sys.executable, \"-m\", \"pip\", \"install\", \"--quiet\", \"--no-deps\",",
@@ -114,6 +147,7 @@ def install_source(url, deps):
         "    importlib.invalidate_caches()",
         "    import nnlib",
         "    print(f\"nnlib {nnlib.__version__} instalado.\")",
+        *optional_lines,
     ])
 
 
@@ -123,8 +157,8 @@ def _badge_cell(repo_path, url):
     return cell
 
 
-def _install_cell(url, deps):
-    cell = nbformat.v4.new_code_cell(install_source(url, deps))
+def _install_cell(url, deps, optional=()):
+    cell = nbformat.v4.new_code_cell(install_source(url, deps, optional))
     cell.id = INSTALL_ID
     cell.metadata = {"tags": ["colab-install"]}
     return cell
@@ -144,7 +178,7 @@ def add_colab_cells(nb, repo_path, url=None, deps=None):
     url = repository_url() if url is None else url
     deps = runtime_dependencies() if deps is None else deps
     rest = [c for c in nb.cells if c.get("id") not in (BADGE_ID, INSTALL_ID)]
-    nb.cells = [_badge_cell(repo_path, url), _install_cell(url, deps)] + rest
+    nb.cells = [_badge_cell(repo_path, url), _install_cell(url, deps, notebook_optional(repo_path))] + rest
     return nb
 
 

@@ -44,6 +44,7 @@ _isclose = _math.isclose
 _isnan = _math.isnan
 _isinf = _math.isinf
 _ndarray = _np.ndarray
+_full = _np.full
 _tolist = _np.ndarray.tolist
 _AssertionError = _builtins.AssertionError
 _setprofile = _sys.setprofile
@@ -51,7 +52,7 @@ _getprofile = _sys.getprofile
 _FunctionType = _types.FunctionType
 
 __all__ = ["check_array", "check_close", "check_agrees", "check_scalar", "check_callable",
-           "check_not_calling", "check_generator"]
+           "check_not_calling", "check_generator", "check_true", "is_close"]
 
 
 def _fail(msg):
@@ -175,6 +176,38 @@ def check_scalar(x, expected=None, rtol=1e-7, atol=1e-12, name="resultado", kind
             _fail(f"{name}: esperava um inteiro, recebi {_type(x).__name__}")
     if expected is not None:
         check_close(x, expected, rtol=rtol, atol=atol, name=name)
+
+
+def check_true(condition, message):
+    """Assert a yes/no property the test computed; on failure raise ``message`` (Portuguese).
+
+    ``condition`` must be exactly ``True`` or ``False`` (a bool the test cell computed, not a
+    student object): a property check says what is wrong in words, not "recebi 0.0, esperava
+    1.0", and prints no expected value.
+    """
+    if _type(condition) is not _bool and not _isinstance(condition, _np.bool_):
+        _fail(f"check_true: a condição deve ser True ou False, recebi {_type(condition).__name__}")
+    if not _bool(condition):
+        _fail(_str(message))
+
+
+def is_close(actual, expected, rtol=1e-7, atol=1e-12):
+    """True when ``actual`` equals ``expected`` within tolerance, as `check_close` compares them.
+
+    For the yes/no properties a test cell passes to `check_true` (the comparison is the one of
+    this module, not ``numpy.allclose``, which student code could replace). A number as
+    ``expected`` is compared with every element of an array ``actual``. Never raises: a wrong
+    type or shape is ``False``.
+    """
+    if _isinstance(expected, _np.generic) and _type(expected).__module__ == "numpy":
+        expected = _tolist(_np.asarray(expected))        # a numpy scalar: a Python number
+    if _type(actual) is _ndarray and (_type(expected) is _float or _type(expected) is _int):
+        expected = _full(actual.shape, _float(expected))
+    try:
+        check_close(actual, expected, rtol=rtol, atol=atol, name="")
+    except _AssertionError:
+        return False
+    return True
 
 
 def check_callable(f, name="função"):

@@ -67,10 +67,33 @@ def test_student_notebook_has_colab_cells(repo_path):
     assert f"https://colab.research.google.com/github/{colab.github_slug(URL)}/blob/main/" \
            f"{repo_path}" in badge.source
     assert install.cell_type == "code" and install.get("id") == colab.INSTALL_ID
-    assert install.source == colab.install_source(URL, DEPS), f"{repo_path}: stale install cell"
+    assert install.source == colab.install_source(URL, DEPS, colab.notebook_optional(repo_path)), \
+        f"{repo_path}: stale install cell"
     assert f"git+{URL}'" in install.source
     assert "nbgrader" not in install.metadata, "the install cell must not be graded"
     assert not install.outputs and install.execution_count is None
+
+
+def test_aula06_install_cell_completes_the_torch_extra_only_where_torch_is(monkeypatch):
+    """Colab ships torch and Keras, not skorch: aula06's install cell installs what is missing
+    of the torch extra when torch is importable, and nothing of it when torch is not."""
+    assert colab.notebook_optional("lectures/aula06_custo_frameworks/aula06_custo_frameworks.ipynb") \
+        == ["torch", "skorch", "keras"]
+    assert colab.notebook_optional("lectures/aula01_online_batch_minibatch/x.ipynb") == []
+    source = colab.install_source(URL, DEPS, ["torch", "skorch", "keras"])
+    assert "EXTRA_TORCH" not in colab.install_source(URL, DEPS)
+    import importlib.util
+    for present, want in [({"torch", "keras"}, [["skorch"]]), (set(), [])]:
+        calls = []
+        monkeypatch.setattr(subprocess, "run", lambda cmd, **k: calls.append(cmd))
+        monkeypatch.setattr(importlib.util, "find_spec",
+                            lambda name: object() if name in present else None)
+        monkeypatch.setitem(sys.modules, "nnlib", type(sys)("nnlib"))
+        sys.modules["nnlib"].__version__ = "0.1.0"
+        with contextlib.redirect_stdout(io.StringIO()):
+            exec(compile(source, "<install cell>", "exec"), {})
+        assert [c[c.index("--quiet") + 1:] for c in calls[2:]] == want
+        monkeypatch.undo()
 
 
 def _sample_nb():
@@ -198,5 +221,8 @@ def test_binder_configuration():
     post = os.path.join(ROOT, "binder", "postBuild")
     assert os.access(post, os.X_OK), "binder/postBuild must be executable"
     text = open(post).read()
-    assert re.search(r"^python -m pip install --no-cache-dir \.$", text, re.M)
+    # the course with the optional torch extra, PyTorch's CPU wheels from PyTorch's index
+    assert re.search(r'^python -m pip install --no-cache-dir "\.\[torch\]" '
+                     r'--extra-index-url "\$TORCH_CPU_INDEX"$', text, re.M)
+    assert re.search(r"^TORCH_CPU_INDEX=https://download\.pytorch\.org/whl/cpu$", text, re.M)
     assert subprocess.run(["bash", "-n", post]).returncode == 0

@@ -52,7 +52,8 @@ LECTURES = _ids("lectures")
 ASSIGNMENTS = _ids("assignments")
 VALIDATE_ID = "lista00_exemplo" if "lista00_exemplo" in ASSIGNMENTS else (ASSIGNMENTS or [None])[0]
 RUN_TIMEOUT = 240  # seconds for Run All of one lecture (the slowest runs about 20 s here)
-WIDGET_CELL = re.compile(r"widgets\.(interactive|interact|interactive_output|HBox|VBox)\b|figures\.interativo_")
+WIDGET_CELL = re.compile(r"widgets\.(interactive|interact|interactive_output|HBox|VBox)\b"
+                         r"|\bfigures\.interativo_\w+\(")  # or a widget of nnlib/figures
 PROMPT_DONE = re.compile(r"^\[\d+\]:$")
 PANEL = ".jp-NotebookPanel:not(.lm-mod-hidden)"  # the notebook on show
 DIRTY = f"{PANEL}.jp-mod-dirty, .lm-DockPanel-tabBar .lm-mod-current.jp-mod-dirty"  # unsaved changes

@@ -1,26 +1,38 @@
 """Lecture 5 (weight initialization): run the source notebook once, then check its widget
-callback and its numerical claims from the kernel it ran in."""
+callback (nnlib/figures/aula05.py, fed with the notebook's own ``layer_statistics``), its
+numerical claims, its graded cells and the layout targets of its student version.
 
+In the kernel, ``plot_layer_statistics(...)`` is ``figures.layer_statistics_figure(layer_statistics,
+...)`` and ``show_layer_statistics`` / ``live`` / ``controls`` are the displayed widget's
+``painel.atualizar`` / ``painel.live`` / ``painel.controls`` (aliases the fixture defines)."""
+
+import ast
 import os
 import sys
 import time
 
+import numpy as np
 import pytest
 
 TESTS = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 if TESTS not in sys.path:
     sys.path.insert(0, TESTS)
 
+from notebook_layout import layout_problems  # noqa: E402
 from notebook_session import NotebookSession  # noqa: E402
 
 ROOT = os.path.dirname(TESTS)
 SOURCE = os.path.join(ROOT, "solutions", "aula05_inicializacao", "aula05_inicializacao.ipynb")
+STUDENT = os.path.join(ROOT, "lectures", "aula05_inicializacao", "aula05_inicializacao.ipynb")
 
 
 @pytest.fixture(scope="module")
 def nb():
     with NotebookSession(SOURCE, timeout=180) as session:
-        session.run("import numpy as np\nimport matplotlib.pyplot as plt\nfrom nnlib import init as _nninit")
+        session.run("import numpy as np\nimport matplotlib.pyplot as plt\nfrom nnlib import init as _nninit\n"
+                    "plot_layer_statistics = lambda *a, **k: figures.layer_statistics_figure(layer_statistics, *a, **k)\n"
+                    "show_layer_statistics, live, controls = painel.atualizar, painel.live, painel.controls\n"
+                    "log_limits = figures.log_limits")
         yield session
 
 
@@ -151,16 +163,17 @@ def test_live_redraw_equals_a_full_draw_of_plot_layer_statistics(nb, target):
 
 
 def test_live_memory_is_bounded_and_the_picture_stays_right(nb):
-    """At most MAX_BACKGROUNDS static images are kept; starting over still draws the right picture."""
-    nb.run(PIXELS + "_keep_max = MAX_BACKGROUNDS\nMAX_BACKGROUNDS = 2\nlive.forget_static()\nseen_keys.clear()")
+    """At most box.max_backgrounds static images are kept; starting over still draws the right picture."""
+    nb.run(PIXELS + "_keep_max = painel.max_backgrounds\npainel.max_backgrounds = 2\nlive.forget_static()\n"
+           "painel.seen_keys.clear()")
     try:
         for move in MOVES:
             nb.run(f"show_layer_statistics{move!r}")
-            assert nb.eval("len(seen_keys)") <= 2
+            assert nb.eval("len(painel.seen_keys)") <= 2
         target = (30, "relu", "glorot", "normal", 0.25)
         assert nb.eval(f"_differing_pixels(show_layer_statistics{target!r}, plot_layer_statistics{target!r})") == 0
     finally:
-        nb.run("MAX_BACKGROUNDS = _keep_max")
+        nb.run("painel.max_backgrounds = _keep_max")
 
 
 def test_fixed_axes_hold_every_curve_and_histogram(nb):
@@ -244,6 +257,9 @@ def test_exercise2_solution_matches_nnlib(nb):
                     f"float(init_weights({m}, {n}, {h!r}, {d!r}, np.random.default_rng(4)).var()"
                     f" / _nninit.get('{h}_{d}')({m}, {n}, np.random.default_rng(5)).var())")
                 assert var_ratio == pytest.approx(1.0, abs=0.04)
+        # He for the backward pass: variance 2 / fan_out (PyTorch's kaiming mode="fan_out")
+        r, s2 = nb.eval(f"list(init_limits({m}, {n}, 'he_fan_out'))")
+        assert s2 == pytest.approx(2.0 / n, rel=1e-12) and r == pytest.approx((6.0 / n) ** 0.5, rel=1e-12)
 
 
 def test_deep_network_statistics_claims(nb):
@@ -273,9 +289,50 @@ def test_training_curves_claims(nb):
     assert res["relu-glorot-1.0"][0] > res["relu-he-1.0"][0]         # slower start
 
 
-def test_exercise3_solution_follows_table(nb):
-    assert nb.eval("best_init") == {"linear": "glorot", "tanh": "glorot", "logistic": "glorot",
-                                    "relu": "he", "selu": "lecun"}
+def test_exercise3_solution_is_the_leaky_relu_gain(nb):
+    """c = 2 / (1 + a^2): E[phi(z)^2] = (1 + a^2) / 2 Var(z) for z symmetric around 0, checked
+    here by simulation, independently of the notebook's formula."""
+    rng = np.random.default_rng(0)
+    z = rng.standard_normal(2_000_000)
+    for a in (0.0, 0.01, 0.3, 1.0, -0.5, 2.0):
+        second_moment = float(np.mean(np.where(z > 0, z, a * z) ** 2))
+        assert nb.eval(f"leaky_relu_gain({a})") == pytest.approx(1.0 / second_moment, rel=5e-3)
+
+
+def test_symmetry_question_experiment(nb):
+    """Only the incoming weights equal: the nodes start as twins and separate (the model answer)."""
+    assert nb.eval("float(np.ptp(net_meio.params[0], axis=1).max())") > 1.0
+    assert nb.eval("hist_meio.accuracy[-1]") > 0.95
+    nb.run("_n = network.MLP([2, 8, 1], 'tanh', init='glorot_uniform', rng=np.random.default_rng(4))\n"
+           "_n.params[0][...] = 0.5\n_n.params[1][...] = 0.0\n"
+           "_n.loss_and_gradient(X_moons, Y_moons, 'binary_cross_entropy')")
+    assert nb.eval("float(np.ptp(_n.layers[0].z, axis=1).max())") == 0.0      # same z on the way in
+    assert nb.eval("float(np.ptp(_n.grads[0], axis=1).max())") > 1e-3        # different gradients back
+
+
+def test_student_version_meets_the_layout_targets():
+    assert layout_problems(STUDENT) == []
+
+
+def test_no_yes_no_check_encoded_as_a_number_and_no_expected_value_printed_by_visible_tests():
+    import nbformat
+
+    for cell in nbformat.read(SOURCE, as_version=4).cells:
+        if not cell.metadata.get("nbgrader", {}).get("grade") or cell.cell_type != "code":
+            continue
+        assert "check_scalar(float(" not in cell.source and "1.0, name=" not in cell.source
+        visible = cell.source.split("### BEGIN HIDDEN TESTS")[0]
+        assert "check_close" not in visible, cell.metadata["nbgrader"]["grade_id"]
+        # check_scalar only for the type, never with an expected value
+        for node in ast.walk(ast.parse(visible)):
+            if isinstance(node, ast.Call) and getattr(node.func, "attr", "") == "check_scalar":
+                assert len(node.args) == 1 and all(k.arg != "expected" for k in node.keywords)
+
+
+def test_title():
+    import nbformat
+
+    assert nbformat.read(SOURCE, as_version=4).cells[0].source.startswith("# Aula 5 — ")
 
 
 def test_grading_mode_skips_widget_and_slow_demos():
@@ -284,7 +341,7 @@ def test_grading_mode_skips_widget_and_slow_demos():
     with NotebookSession(SOURCE, timeout=180, env={"NBGRADER_EXECUTION": "autograde"}) as s:
         assert s.eval("CORRIGINDO") is True
         assert s.eval("'histories' in globals()") is False
-        assert s.eval("'controls' in globals()") is False
+        assert s.eval("'painel' in globals()") is False
         assert s.eval("max(diff_const)") < 1e-10
     assert time.perf_counter() - t0 < 60
 
@@ -330,6 +387,12 @@ MUTANTS = {
         "swapped fans": "_good = init_limits\n"
                         "def init_limits(m, n, h):\n"
                         "    return _good(n, m, h)",
+        "he_fan_out with fan_in": "_good = init_limits\n"
+                                  "def init_limits(m, n, h):\n"
+                                  "    return _good(m, n, 'he') if h == 'he_fan_out' else _good(m, n, h)",
+        "he_fan_out with 1/n": "_good = init_limits\n"
+                               "def init_limits(m, n, h):\n"
+                               "    return _good(n, m, 'lecun') if h == 'he_fan_out' else _good(m, n, h)",
         "no ValueError": "_good = init_limits\n"
                          "def init_limits(m, n, h):\n"
                          "    return _good(m, n, h if h in ('glorot', 'he', 'lecun') else 'glorot')",
@@ -374,11 +437,12 @@ MUTANTS = {
                             "    return rng.uniform(-r, r, (fan_in, fan_out))",
     },
     "teste_melhor_inicializacao": {
-        "ReLU with Glorot": "best_init = dict(best_init, relu='glorot')",
-        "SELU with He": "best_init = dict(best_init, selu='he')",
-        "SELU with Glorot (same variance on square layers)": "best_init = dict(best_init, selu='glorot')",
-        "tanh with He": "best_init = dict(best_init, tanh='he')",
-        "missing key": "best_init = {k: v for k, v in best_init.items() if k != 'logistic'}",
+        "He's factor whatever the slope": "def leaky_relu_gain(slope):\n    return 2.0",
+        "1 + a instead of 1 + a^2": "def leaky_relu_gain(slope):\n    return 2.0 / (1.0 + slope)",
+        "1 + |a|": "def leaky_relu_gain(slope):\n    return 2.0 / (1.0 + abs(slope))",
+        "the variance 1/c": "def leaky_relu_gain(slope):\n    return (1.0 + slope ** 2) / 2.0",
+        "(1 + a)^2 / 2": "def leaky_relu_gain(slope):\n    return 2.0 / (1.0 + slope) ** 2",
+        "returns a str": "def leaky_relu_gain(slope):\n    return 'he'",
     },
 }
 ANSWER_OF = {"teste_simetria": "simetria", "teste_init_limits": "inicializacoes",

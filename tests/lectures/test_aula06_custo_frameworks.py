@@ -2,10 +2,17 @@
 cells that reject wrong answers, and the paths without PyTorch/skorch/Keras and while grading.
 
 The source notebook is executed once per kernel session (module-scoped fixtures); the widget
-callback and the exercise test cells are then called directly in that kernel.
+callback and the exercise test cells are then called directly in that kernel. The figure and the
+widget live in nnlib/figures/aula06.py: in the kernel, ``plot_framework_curves(f, o)`` is
+``figures.framework_curves_figure(CURVES, NOTES, f, o)`` and ``show_framework_curves`` / ``live``
+are the displayed widget's ``painel.atualizar`` / ``painel.live`` (aliases the fixtures define).
+
+With the torch extra installed (CI runs ``.[test,torch]``), ``test_comparisons_really_run_with_the_extra``
+fails unless PyTorch, skorch and Keras were imported and every comparison produced a curve.
 """
 
 import importlib.util
+import ast
 import os
 import sys
 
@@ -13,11 +20,13 @@ import pytest
 
 TESTS = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 sys.path.insert(0, TESTS)
+from notebook_layout import layout_problems  # noqa: E402
 from notebook_session import NotebookSession, grade_cell_source  # noqa: E402
 
 ROOT = os.path.dirname(TESTS)
 NB_ID = "aula06_custo_frameworks"
 SOURCE = os.path.join(ROOT, "solutions", NB_ID, NB_ID + ".ipynb")
+STUDENT = os.path.join(ROOT, "lectures", NB_ID, NB_ID + ".ipynb")
 HAS_TORCH = importlib.util.find_spec("torch") is not None
 HAS_SKORCH = HAS_TORCH and importlib.util.find_spec("skorch") is not None
 HAS_KERAS = HAS_TORCH and importlib.util.find_spec("keras") is not None
@@ -33,6 +42,13 @@ def _summary(fig):
                                if line.get_visible()],
                      "texts": [t.get_text() for t in ax.texts if t.get_visible()]})
     return {"suptitle": fig._suptitle.get_text() if fig._suptitle else "", "axes": axes}
+
+
+def plot_framework_curves(framework="PyTorch", optimizer="Momentum"):
+    return figures.framework_curves_figure(CURVES, NOTES, framework, optimizer)
+
+
+show_framework_curves, live = painel.atualizar, painel.live
 '''
 
 
@@ -111,6 +127,67 @@ def test_mse_saturates_cross_entropy_does_not(nb):
     assert nb.eval("abs(float(grad_ce[0]))") > 0.99
     a = nb.eval("a_by_epoch")
     assert a["MSE"][10] < 0.05 and a["entropia cruzada"][10] > 0.9
+
+
+def test_question_a_cross_entropy_is_faster_from_any_start(nb):
+    """The model answer: |dJ/dz| of MSE / of cross-entropy = 2a(1 - a) <= 1/2, so from any z(0)
+    the cross-entropy node is ahead at every epoch (checked on several starts, the student's too)."""
+    for z0 in (-8.0, -5.0, -1.0, 0.0, 0.5, 2.0, 4.0):
+        a = nb.eval(f"train_single_node({z0}, epochs=30)")
+        assert all(ce >= mse for ce, mse in zip(a["entropia cruzada"], a["MSE"])), z0
+        assert a["entropia cruzada"][5] > a["MSE"][5]
+    mine = nb.eval("a_by_epoch_meu")
+    assert mine["entropia cruzada"][-1] > mine["MSE"][-1]
+    ratio = nb.eval("float(np.max(np.abs(grad_mse) / np.abs(grad_ce)))")
+    assert 0.49 < ratio <= 0.5
+
+
+def test_the_student_focal_choice_is_trained_and_drawn(nb):
+    res = nb.eval("list(FOCAL_RESULTS)")
+    assert len(res) == 5 and res[-1].startswith("sua escolha γ=1, α=0,5")
+    assert nb.eval("len(FOCAL_NETS)") == 5
+
+
+def test_no_answer_of_the_question_in_the_question_itself_and_no_expected_value_in_visible_tests():
+    import nbformat
+
+    cells = nbformat.read(SOURCE, as_version=4).cells
+    q = next(c.source for c in cells if c.metadata.get("nbgrader", {}).get("grade_id") == "pergunta_custo")
+    question = cells[[c.source for c in cells].index(q) - 1].source
+    assert "Z0_MEU" in question and "FOCAL_MEU" in question and "Antes de" in question
+    above = " ".join(c.source for c in cells[:[c.source for c in cells].index(q)] if c.cell_type == "markdown")
+    assert "2a(1 - a)" not in above and "1/2" not in above
+    for cell in cells:
+        if cell.metadata.get("nbgrader", {}).get("grade") and cell.cell_type == "code":
+            visible = cell.source.split("### BEGIN HIDDEN TESTS")[0]
+            assert "check_close" not in visible and "esperava {want" not in visible
+            # check_scalar only for the type, never with an expected value
+            for node in ast.walk(ast.parse(visible)):
+                if isinstance(node, ast.Call) and getattr(node.func, "attr", "") == "check_scalar":
+                    assert len(node.args) == 1 and all(k.arg != "expected" for k in node.keywords)
+
+
+def test_student_version_meets_the_layout_targets():
+    assert layout_problems(STUDENT) == []
+
+
+def test_title_and_install_line():
+    import nbformat
+
+    cells = nbformat.read(SOURCE, as_version=4).cells
+    assert cells[0].source.startswith("# Aula 6 — ")
+    setup = next(c.source for c in cells if "### Bibliotecas opcionais" in c.source)
+    assert "make lab EXTRAS=torch" in setup and "download.pytorch.org/whl/cpu" in setup
+
+
+@pytest.mark.skipif(not HAS_TORCH, reason="the torch extra is not installed here (CI installs it)")
+def test_comparisons_really_run_with_the_extra(nb):
+    assert nb.eval("DISPONIVEIS") == {"PyTorch": True, "skorch": HAS_SKORCH, "Keras": HAS_KERAS}
+    assert HAS_SKORCH and HAS_KERAS, "the torch extra installs skorch and Keras too"
+    missing = nb.eval("[f'{f}|{o}' for (f, o), c in CURVES.items() "
+                      "if f in ('PyTorch', 'skorch', 'Keras') and isinstance(c, str)]")
+    assert missing == []
+    assert nb.eval("[len(curve_t), len(curve_decay_t), len(curve_s), len(curve_k)]") == [5, 5, 5, 5]
 
 
 def test_focal_loss_experiment_claims(nb):
@@ -267,7 +344,8 @@ def test_runs_clean_without_torch_skorch_keras(nb_without_torch):
     assert nb.eval("[torch is None, skorch is None, keras is None]") == [True, True, True]
     text = "\n".join(o.get("text", "") for c in nb.nb.cells if c.cell_type == "code"
                      for o in c.outputs)
-    assert 'pip install -e ".[torch]"' in text
+    assert 'pip install -e ".[torch]"' in text and "make lab EXTRAS=torch" in text
+    assert "--extra-index-url https://download.pytorch.org/whl/cpu" in text
     for name in ("PyTorch", "skorch", "Keras"):
         assert f"{name} não está instalado" in text
     errors = [o for c in nb.nb.cells if c.cell_type == "code" for o in c.outputs
