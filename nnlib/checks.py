@@ -323,18 +323,9 @@ def check_generator(x, name="resultado"):
 # Checks that say what is wrong without printing the expected value (visible tests of
 # Lista 2 check properties; the exact values stay in the hidden tests).
 
-def check_that(condition, message):
-    """Assert ``condition`` (a bool the test computed); fail with ``message`` otherwise."""
-    if not _bool(condition):
-        _fail(message)
-
-
-def check_matches(actual, expected, message, rtol=1e-7, atol=1e-12):
-    """Like :func:`check_close`, but the failure shows only ``message``, not the values."""
-    try:
-        check_close(actual, expected, rtol=rtol, atol=atol, name="")
-    except _AssertionError:
-        raise _AssertionError(message) from None
+# the names Lista 2's cells use for check_true and check_agrees (one implementation each)
+check_that = check_true
+check_matches = check_agrees
 
 
 def call_answer(call, name):
