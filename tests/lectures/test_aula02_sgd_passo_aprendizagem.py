@@ -244,14 +244,18 @@ def test_solution_matches_nnlib_linear_decay(nb):
     assert diff < 1e-15
 
 
-def test_linear_decay_contract_is_lista01s():
-    """#13 item 3: one contract per name across the course; lista01 defines linear_decay too."""
-    lista = nbformat.read(ROOT / "solutions" / "lista01_otimizadores" / "lista01_otimizadores.ipynb", as_version=4)
-    ours = nbformat.read(SOURCE, as_version=4)
-    statement = lambda nb_: next(c.source for c in nb_.cells
-                                 if c.cell_type == "markdown" and "Implemente `linear_decay" in c.source
-                                 or c.cell_type == "markdown" and "Escreva `linear_decay" in c.source)
-    for text in (statement(lista), statement(ours)):
+def test_linear_decay_contract_is_the_same_wherever_it_is_asked():
+    """#13 item 3: one contract per name across the course (lista01 used to ask linear_decay too)."""
+    statement = lambda nb_: next((c.source for c in nb_.cells if c.cell_type == "markdown" and (
+        "Implemente `linear_decay" in c.source or "Escreva `linear_decay" in c.source)), None)
+    texts = [statement(nbformat.read(SOURCE, as_version=4))]
+    for other in sorted((ROOT / "solutions").glob("*/*.ipynb")):
+        nb_ = nbformat.read(other, as_version=4)
+        if other != SOURCE and any("def linear_decay" in c.source for c in nb_.cells
+                                   if c.cell_type == "code"):
+            texts.append(statement(nb_))
+    for text in texts:
+        assert text is not None
         assert "`float`" in text and "j < 0" in text and "ValueError" in text and "valor recebido" in text
 
 
