@@ -9,7 +9,7 @@ export PATH := $(CURDIR)/$(VENV)/bin:$(PATH)
 ROOT_FLAG := $(if $(filter 0,$(shell id -u)),--allow-root,)
 PYTEST_ARGS ?=
 
-.PHONY: lab test bench clean-venv release grade course-deps check-bwrap
+.PHONY: lab test bench clean-venv release grade course-deps check-bwrap collect
 
 $(PY):
 	$(PYTHON) -m venv $(VENV)
@@ -52,3 +52,9 @@ release: course-deps
 grade: course-deps check-bwrap
 	$(PY) course/sandbox.py --install
 	$(PY) -m course.grade
+
+# An LMS download -> submitted/<student>/<id>/<id>.ipynb (course/collect.py; docs/course.md).
+# make collect ZIP=~/Downloads/lista01.zip ID=lista01_otimizadores [LMS=moodle] [FORCE=1] [TIMES=worksheet.csv]
+collect: course-deps
+	@test -n "$(ZIP)" -a -n "$(ID)" || { echo "usage: make collect ZIP=download.zip ID=<assignment id> [LMS=teams|moodle|canvas|classroom] [FORCE=1] [TIMES=file.csv]" >&2; exit 2; }
+	$(PY) -m course.collect "$(ZIP)" "$(ID)" $(if $(LMS),--lms $(LMS)) $(if $(FORCE),--force) $(if $(TIMES),--times "$(TIMES)")

@@ -25,7 +25,8 @@ import time
 from course import ROOT, make_api
 from course import sandbox
 
-PRIVATE = ("solutions", ".git", "submitted", "feedback", "gradebook.db", "grades.csv")
+PRIVATE = ("solutions", ".git", "submitted", "feedback", "gradebook.db", "grades.csv",
+           "downloaded", "students.csv", "export")
 
 
 def submissions(root=ROOT):
