@@ -32,9 +32,9 @@ bench: $(PY)
 clean-venv:
 	rm -rf $(VENV)
 
-# The course tools (nbgrader, nnlib) in .venv, as `make lab` installs them.
+# The course tools (nbgrader, nnlib, the grading extras) in .venv, as `make lab` installs them.
 course-deps: $(PY)
-	$(PIP) install --quiet -e .
+	$(PIP) install --quiet -e '.[grading]'
 
 # As root, grading confines each submission with bubblewrap (Debian package `bubblewrap`).
 check-bwrap:
@@ -49,9 +49,11 @@ release: course-deps
 	$(PY) -m course.release
 
 # Autograde submitted/<student>/<id>/ in the sandbox kernel, feedback/, grades.csv.
+# JOBS submissions at once (default: the number of cores): make grade JOBS=4
+JOBS ?= $(shell nproc 2>/dev/null || echo 1)
 grade: course-deps check-bwrap
 	$(PY) course/sandbox.py --install
-	$(PY) -m course.grade
+	$(PY) -m course.grade -j $(JOBS)
 
 # An LMS download -> submitted/<student>/<id>/<id>.ipynb (course/collect.py; docs/course.md).
 # make collect ZIP=~/Downloads/lista01.zip ID=lista01_otimizadores [LMS=moodle] [FORCE=1] [TIMES=worksheet.csv]
