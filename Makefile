@@ -9,7 +9,7 @@ export PATH := $(CURDIR)/$(VENV)/bin:$(PATH)
 ROOT_FLAG := $(if $(filter 0,$(shell id -u)),--allow-root,)
 PYTEST_ARGS ?=
 
-.PHONY: lab test bench clean-venv release grade course-deps check-bwrap collect
+.PHONY: lab test bench clean-venv release grade course-deps check-bwrap collect export
 
 $(PY):
 	$(PYTHON) -m venv $(VENV)
@@ -60,3 +60,8 @@ grade: course-deps check-bwrap
 collect: course-deps
 	@test -n "$(ZIP)" -a -n "$(ID)" || { echo "usage: make collect ZIP=download.zip ID=<assignment id> [LMS=teams|moodle|canvas|classroom] [FORCE=1] [TIMES=file.csv]" >&2; exit 2; }
 	$(PY) -m course.collect "$(ZIP)" "$(ID)" $(if $(LMS),--lms $(LMS)) $(if $(FORCE),--force) $(if $(TIMES),--times "$(TIMES)")
+
+# Grades and feedback out (course/export.py): export/<id>.csv for the LMS, export/<id>/<student>.zip,
+# export/<id>-summary.csv (per exercise). make export [ID=lista01_otimizadores] [LMS=moodle|plain]
+export: course-deps
+	$(PY) -m course.export $(ID) $(if $(LMS),--lms $(LMS))
