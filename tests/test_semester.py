@@ -29,7 +29,7 @@ WHO = {"teams": S.ROSTER[0], "moodle": S.ROSTER[1], "canvas": S.ROSTER[2], "clas
 
 @pytest.fixture(scope="module")
 def clone():
-    if shutil.which("git") is None or not os.path.isdir(os.path.join(ROOT, ".git")):
+    if shutil.which("git") is None or not os.path.exists(os.path.join(ROOT, ".git")):
         pytest.fail("this test needs git and a git checkout of the course")
     base = tempfile.mkdtemp(prefix="t320-semester-")
     os.chmod(base, 0o711)  # the grader uid must reach the clone (docs/course.md)
