@@ -127,10 +127,12 @@ SUMMARY_HEADER = ("exercise", "max", "graded", "mean", "median", "full_marks", "
 
 
 def summary_text(nb_id, rows):
-    lines = [f"{nb_id}", "  " + " ".join(f"{h:>12s}" for h in SUMMARY_HEADER)]
+    width = max([len(SUMMARY_HEADER[0])] + [len(str(r[0])) for r in rows])
+    head = [f"{SUMMARY_HEADER[0]:<{width}s}"] + [f"{h:>12s}" for h in SUMMARY_HEADER[1:]]
+    lines = [f"{nb_id}", "  " + " ".join(head)]
     for r in rows:
-        cells = [str(r[0]), _fmt(r[1]), str(r[2]), _fmt(r[3]), _fmt(r[4]), str(r[5]), str(r[6])]
-        lines.append("  " + " ".join(f"{c:>12s}" for c in cells))
+        cells = [_fmt(r[1]), str(r[2]), _fmt(r[3]), _fmt(r[4]), str(r[5]), str(r[6])]
+        lines.append("  " + " ".join([f"{r[0]:<{width}s}"] + [f"{c:>12s}" for c in cells]))
     return "\n".join(lines)
 
 
