@@ -6,7 +6,6 @@ by the student called ``name`` (``n``: a running number standing for the LMS's o
 layouts are the ones docs/course.md ("Submissions in") describes.
 """
 
-import os
 import re
 import unicodedata
 import zipfile
@@ -69,6 +68,3 @@ def variant(data, tag):
     nb.setdefault("metadata", {})["t320_test_variant"] = tag
     return json.dumps(nb).encode()
 
-
-def course_files(root):
-    return os.path.join(root, "solutions")

@@ -105,7 +105,7 @@ def test_one_feedback_zip_per_student_named_after_the_roster_id(course):
 
 
 def test_summary_per_exercise_shows_what_the_class_missed(course, capsys):
-    from course.export import export, main
+    from course.export import export
 
     summaries = export(course)
     rows = {r[0]: r for r in summaries[NB_ID]}

@@ -7,7 +7,6 @@ row and its score, each worker has its own grader uid, the others finish while t
 one times out, and the late one loses the course.toml penalty.
 """
 
-import copy
 import json
 import multiprocessing
 import os
@@ -22,7 +21,6 @@ HERE = os.path.dirname(os.path.abspath(__file__))
 sys.path.insert(0, os.path.dirname(HERE))
 sys.path.insert(0, HERE)
 
-from course import ROOT  # noqa: E402
 from hostile import make_hostile  # noqa: E402
 
 NB_ID = "lista00_exemplo"
