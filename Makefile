@@ -16,7 +16,7 @@ TORCH_CPU_INDEX := https://download.pytorch.org/whl/cpu
 LAB_SPEC := $(if $(EXTRAS),.[$(EXTRAS)],.)
 LAB_INDEX := $(if $(findstring torch,$(EXTRAS)),--extra-index-url $(TORCH_CPU_INDEX),)
 
-.PHONY: lab test bench clean-venv release grade course-deps check-bwrap
+.PHONY: lab test bench clean-venv release grade course-deps check-bwrap collect export
 
 $(PY):
 	$(PYTHON) -m venv $(VENV)
@@ -39,9 +39,9 @@ bench: $(PY)
 clean-venv:
 	rm -rf $(VENV)
 
-# The course tools (nbgrader, nnlib) in .venv, as `make lab` installs them.
+# The course tools (nbgrader, nnlib, the grading extras) in .venv, as `make lab` installs them.
 course-deps: $(PY)
-	$(PIP) install --quiet -e .
+	$(PIP) install --quiet -e '.[grading]'
 
 # As root, grading confines each submission with bubblewrap (Debian package `bubblewrap`).
 check-bwrap:
@@ -56,6 +56,19 @@ release: course-deps
 	$(PY) -m course.release
 
 # Autograde submitted/<student>/<id>/ in the sandbox kernel, feedback/, grades.csv.
+# JOBS submissions at once (default: the number of cores): make grade JOBS=4
+JOBS ?= $(shell nproc 2>/dev/null || echo 1)
 grade: course-deps check-bwrap
 	$(PY) course/sandbox.py --install
-	$(PY) -m course.grade
+	$(PY) -m course.grade -j $(JOBS)
+
+# An LMS download -> submitted/<student>/<id>/<id>.ipynb (course/collect.py; docs/course.md).
+# make collect ZIP=~/Downloads/lista01.zip ID=lista01_otimizadores [LMS=moodle] [FORCE=1] [TIMES=worksheet.csv]
+collect: course-deps
+	@test -n "$(ZIP)" -a -n "$(ID)" || { echo "usage: make collect ZIP=download.zip ID=<assignment id> [LMS=teams|moodle|canvas|classroom] [FORCE=1] [TIMES=file.csv]" >&2; exit 2; }
+	$(PY) -m course.collect "$(ZIP)" "$(ID)" $(if $(LMS),--lms $(LMS)) $(if $(FORCE),--force) $(if $(TIMES),--times "$(TIMES)")
+
+# Grades and feedback out (course/export.py): export/<id>.csv for the LMS, export/<id>/<student>.zip,
+# export/<id>-summary.csv (per exercise). make export [ID=lista01_otimizadores] [LMS=moodle|plain]
+export: course-deps
+	$(PY) -m course.export $(ID) $(if $(LMS),--lms $(LMS))

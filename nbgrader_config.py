@@ -71,3 +71,27 @@ c.Autograde.autograde_preprocessors = [
     "nbgrader.preprocessors.CheckCellMetadata",
 ]
 # ---- END trusted tests ----
+
+# ---- BEGIN semester (course/student_version.py, course/late.py, course.toml) ----
+# Every way of generating a student version (make release, `nbgrader generate_assignment`,
+# the formgrader's Generate button) writes aula* to lectures/ and lista* to assignments/,
+# shows the due date of course.toml in the header and adds the Colab cells.
+from course import config as _course_config  # noqa: E402
+from course.student_version import route_student_versions  # noqa: E402
+from nbgrader.converters import GenerateAssignment as _GenerateAssignment  # noqa: E402
+
+route_student_versions()
+c.GenerateAssignment.preprocessors = (
+    ["course.student_version.ShowDueDate"]
+    + list(_GenerateAssignment.class_traits()["preprocessors"].default())
+    + ["course.student_version.ColabCells"])
+# nbgrader's late-submission penalty: course.toml [late] penalty_per_day, applied when a
+# submission has a timestamp.txt (make collect writes it when the LMS gives a time).
+c.AssignLatePenalties.plugin_class = "course.late.PerDayPenalty"
+c.PerDayPenalty.penalty_per_day = _course_config.late_penalty_per_day(c.CourseDirectory.root)
+# A single-machine course: the exchange (nbgrader's release/fetch/submit between Unix
+# accounts) lives in the course, so the formgrader finds it and shows no "exchange
+# directory does not exist" warning. Students get their notebooks through the LMS.
+c.Exchange.root = os.path.join(c.CourseDirectory.root, "exchange")
+os.makedirs(c.Exchange.root, exist_ok=True)
+# ---- END semester ----

@@ -1,21 +1,29 @@
 """Autograde every submission in ``submitted/<student>/<id>/`` inside the sandbox kernel.
 
-Usage: ``python -m course.grade [--no-sandbox] [--timeout S]`` (``make grade``). Steps:
+Usage: ``python -m course.grade [-j N] [--no-sandbox] [--timeout S] [--no-progress]``
+(``make grade [JOBS=N]``). Steps:
 
 1. record every id that has submissions in the gradebook (``generate_assignment`` into a
-   scratch folder, so the committed student versions are not touched);
+   scratch folder, so the committed student versions are not touched), with its due date
+   from ``course.toml`` (nbgrader's late penalty, ``course/late.py``, then applies to
+   submissions whose ``timestamp.txt`` is later);
 2. make the instructor-only parts unreadable for other users: ``solutions/``, ``.git/``,
    ``submitted/``, ``feedback/``, ``gradebook.db``, ``grades.csv`` and every already graded
    ``autograded/<student>/`` (``chmod go-rwx``);
 3. ``autograde`` each submission with the ``t320-grader`` kernel (``course/sandbox.py``:
    unprivileged uid, memory/CPU/process caps), kill whatever it left running, close its
-   ``autograded/<student>/`` folder again;
+   ``autograded/<student>/`` folder again. ``-j N`` (default: the number of cores) runs N
+   worker processes, each with its own grader uid (the kill is per uid), side by side: a
+   submission that times out holds up only its own worker. nbgrader's SQLite gradebook is
+   written by one worker at a time (``course/gradebook_lock.py``); a tqdm bar shows
+   progress and the time left;
 4. ``generate_feedback`` (hidden tests removed, see ``nbgrader_config.py``);
 5. write ``grades.csv``.
 """
 
 import argparse
 import contextlib
+import hashlib
 import os
 import stat
 import sys
@@ -23,9 +31,11 @@ import tempfile
 import time
 
 from course import ROOT, make_api
-from course import sandbox
+from course import config as course_config
+from course import gradebook_lock, sandbox
 
-PRIVATE = ("solutions", ".git", "submitted", "feedback", "gradebook.db", "grades.csv")
+PRIVATE = ("solutions", ".git", "submitted", "feedback", "gradebook.db", "grades.csv",
+           "downloaded", "students.csv", "export")
 
 
 def submissions(root=ROOT):
@@ -58,37 +68,172 @@ def harden(root=ROOT):
         _close(os.path.join(graded, student))
 
 
-def grade(root=ROOT, pairs=None, use_sandbox=True, feedback=True, csv=True, **overrides):
+def grade(root=ROOT, pairs=None, use_sandbox=True, feedback=True, csv=True, jobs=1,
+          progress=False, **overrides):
     """Autograde ``pairs`` (default: every submission); return {(student, id): result dict}.
 
     Each result has ``success`` (nbgrader finished), ``score``, ``max_score`` and
-    ``needs_manual_grade`` read from the gradebook. ``overrides`` are extra
-    ``"Class.trait"`` config values (e.g. ``**{"Execute.timeout": 5}``).
+    ``needs_manual_grade`` read from the gradebook, ``seconds`` and the grader ``uid``.
+    ``jobs`` > 1 grades that many submissions at once, each worker process with its own
+    grader uid, the gradebook written by one at a time (``course/gradebook_lock.py``).
+    ``progress`` shows a tqdm bar on stderr. ``overrides`` are extra ``"Class.trait"``
+    config values (e.g. ``**{"Execute.timeout": 5}``).
     """
-    with sandbox.GraderUid() if use_sandbox else contextlib.nullcontext() as uid:
-        return _grade(root, pairs, use_sandbox, feedback, csv, uid, overrides)
-
-
-def _grade(root, pairs, use_sandbox, feedback, csv, uid, overrides):
-    from nbgrader.api import Gradebook, MissingEntry
-
     root = os.path.abspath(root)
     pairs = submissions(root) if pairs is None else list(pairs)
-    if use_sandbox:
-        sandbox.install_kernel()
-        for key, value in sandbox.kernel_config(uid).items():  # kernel name, ipc transport
-            overrides.setdefault(key, value)
+    overrides = {**course_overrides(root), **overrides}
+    with sandbox.GraderUid() if use_sandbox else contextlib.nullcontext() as uid:
+        if use_sandbox:
+            sandbox.install_kernel()
+        prepare(root, sorted({a for _, a in pairs}), overrides)
+        if jobs <= 1 or len(pairs) <= 1:
+            results = _grade_serial(root, pairs, use_sandbox, feedback, uid, overrides, progress)
+        else:
+            results = _grade_parallel(root, pairs, use_sandbox, feedback, jobs, overrides, progress)
+    _close(os.path.join(root, "feedback"))
+    return _read_scores(root, results, csv)
+
+
+def course_overrides(root):
+    """Config from ``course.toml``: the late-submission penalty per day."""
+    return {"AssignLatePenalties.plugin_class": "course.late.PerDayPenalty",
+            "PerDayPenalty.penalty_per_day": course_config.late_penalty_per_day(root)}
+
+
+def prepare(root, ids, overrides):
+    """Record ``ids`` in the gradebook (with their due dates), close the private parts."""
+    from nbgrader.api import Gradebook
+
     api = make_api(root, **overrides)
     with tempfile.TemporaryDirectory() as scratch:
         api.coursedir.release_directory = scratch
-        for nb_id in sorted({a for _, a in pairs}):
+        for nb_id in ids:
             res = api.generate_assignment(nb_id, force=True, create=True)
             if not res["success"]:
                 raise RuntimeError(f"generate_assignment({nb_id}) failed:\n{res.get('log')}")
+    cfg = course_config.load(root)
+    with Gradebook(api.coursedir.db_url, api.coursedir.course_id) as gb:
+        for nb_id in ids:
+            due = course_config.due_utc(nb_id, root, cfg)
+            if due is not None:
+                gb.update_or_create_assignment(nb_id, duedate=due)
     harden(root)
-    results = _autograde_all(api, root, pairs, use_sandbox, feedback, uid)
-    db_url = api.coursedir.db_url
-    with Gradebook(db_url, api.coursedir.course_id) as gb:
+
+
+def _worker_api(root, use_sandbox, uid, overrides):
+    overrides = dict(overrides)
+    if use_sandbox:
+        for key, value in sandbox.kernel_config(uid).items():  # kernel name, ipc transport
+            overrides.setdefault(key, value)
+    return make_api(root, **overrides)
+
+
+def grade_one(api, root, student, nb_id, use_sandbox, feedback, uid):
+    """Autograde one submission (and its feedback); kill what it left; its result dict."""
+    started, t0 = time.time(), time.monotonic()
+    res = api.autograde(nb_id, student, force=True, create=True)
+    seconds = time.monotonic() - t0
+    if use_sandbox:
+        sandbox.kill_grader_processes(uid)
+    _close(os.path.join(root, "autograded", student))
+    result = {"success": bool(res["success"]), "log": res.get("log", ""),
+              "seconds": seconds, "uid": uid, "started": started, "finished": time.time()}
+    if feedback and res["success"]:
+        fb = api.generate_feedback(nb_id, student, force=True)
+        result["feedback"] = bool(fb["success"])
+        _close(os.path.join(root, "feedback", student))
+    return result
+
+
+def _bar(total, progress):
+    from tqdm import tqdm
+
+    return tqdm(total=total, unit="envio", desc="corrigindo", disable=not progress,
+                dynamic_ncols=True, file=sys.stderr)
+
+
+def _grade_serial(root, pairs, use_sandbox, feedback, uid, overrides, progress):
+    api = _worker_api(root, use_sandbox, uid, overrides)
+    results = {}
+    with _bar(len(pairs), progress) as bar:
+        for student, nb_id in pairs:
+            bar.set_postfix_str(f"{student} {nb_id}")
+            results[(student, nb_id)] = grade_one(api, root, student, nb_id, use_sandbox,
+                                                  feedback, uid)
+            bar.update()
+    if use_sandbox:
+        sandbox.kill_grader_processes(uid)
+    return results
+
+
+# --- parallel workers (spawned processes: a fresh interpreter, no inherited threads) -----
+_WORKER = {}
+
+
+def _init_worker(root, use_sandbox, overrides, lock_path):
+    import signal
+
+    signal.signal(signal.SIGINT, signal.SIG_IGN)  # Ctrl-C is the parent's to handle
+    gradebook_lock.install(lock_path)
+    uid = None
+    if use_sandbox:
+        reservation = sandbox.GraderUid()
+        uid = reservation.__enter__()  # held (its flock open) for the worker's lifetime
+        _WORKER["reservation"] = reservation
+    # the kernels inherit this process's stdout/stderr (ipykernel's start-up banner, a
+    # submission's crash): into a private log, so they do not break the parent's progress bar
+    log = os.path.join(sandbox.scratch_base(), f"worker-{uid or os.getpid()}.log")
+    fd = os.open(log, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
+    os.dup2(fd, 1)
+    os.dup2(fd, 2)
+    os.close(fd)
+    _WORKER.update(api=_worker_api(root, use_sandbox, uid, overrides), root=root,
+                   use_sandbox=use_sandbox, uid=uid)
+
+
+def _grade_in_worker(student, nb_id, feedback):
+    w = _WORKER
+    try:
+        return grade_one(w["api"], w["root"], student, nb_id, w["use_sandbox"], feedback, w["uid"])
+    finally:
+        gradebook_lock.release_all()
+
+
+def _grade_parallel(root, pairs, use_sandbox, feedback, jobs, overrides, progress):
+    import multiprocessing
+    from concurrent.futures import ProcessPoolExecutor, as_completed
+
+    lock_path = os.path.join(sandbox.scratch_base(), "gradebook-" + hashlib.sha1(
+        root.encode()).hexdigest()[:16] + ".lock")
+    ctx = multiprocessing.get_context("spawn")
+    results = {}
+    jobs = min(jobs, len(pairs))
+    with ProcessPoolExecutor(max_workers=jobs, mp_context=ctx, initializer=_init_worker,
+                             initargs=(root, use_sandbox, overrides, lock_path)) as pool, \
+            _bar(len(pairs), progress) as bar:
+        futures = {pool.submit(_grade_in_worker, s, a, feedback): (s, a) for s, a in pairs}
+        bar.set_postfix_str(f"{jobs} em paralelo")
+        for fut in as_completed(futures):
+            student, nb_id = futures[fut]
+            try:
+                results[(student, nb_id)] = fut.result()
+            except Exception as exc:  # a worker died: that submission failed, not the run
+                results[(student, nb_id)] = {"success": False, "log": repr(exc),
+                                             "seconds": None, "uid": None}
+            bar.set_postfix_str(f"{student} {nb_id} pronto")
+            bar.update()
+    if use_sandbox:
+        for uid in {r["uid"] for r in results.values()} - {None}:
+            sandbox.kill_grader_processes(uid)
+    # pairs order, as the serial run returns them
+    return {pair: results[pair] for pair in pairs}
+
+
+def _read_scores(root, results, csv):
+    from nbgrader.api import Gradebook, MissingEntry
+
+    api = make_api(root)
+    with Gradebook(api.coursedir.db_url, api.coursedir.course_id) as gb:
         for (student, nb_id), r in results.items():
             try:
                 s = gb.find_submission(nb_id, student)
@@ -104,45 +249,32 @@ def _grade(root, pairs, use_sandbox, feedback, csv, uid, overrides):
     return results
 
 
-def _autograde_all(api, root, pairs, use_sandbox, feedback, uid):
-    results = {}
-    for student, nb_id in pairs:
-        t0 = time.monotonic()
-        res = api.autograde(nb_id, student, force=True, create=True)
-        seconds = time.monotonic() - t0
-        if use_sandbox:
-            sandbox.kill_grader_processes(uid)
-        _close(os.path.join(root, "autograded", student))
-        results[(student, nb_id)] = {"success": bool(res["success"]), "log": res.get("log", ""),
-                                     "seconds": seconds, "uid": uid}
-        if feedback and res["success"]:
-            fb = api.generate_feedback(nb_id, student, force=True)
-            results[(student, nb_id)]["feedback"] = bool(fb["success"])
-    _close(os.path.join(root, "feedback"))
-    if use_sandbox:
-        sandbox.kill_grader_processes(uid)
-    return results
-
-
 def main(argv=None):
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--no-sandbox", action="store_true",
                         help="run student code as yourself (trusted submissions only)")
     parser.add_argument("--timeout", type=int, default=None, help="per-cell timeout (s)")
+    parser.add_argument("-j", "--jobs", type=int, default=os.cpu_count() or 1,
+                        help="submissions graded at once (default: the number of cores)")
+    parser.add_argument("--no-progress", action="store_true", help="no progress bar")
     args = parser.parse_args(argv)
     extra = {} if args.timeout is None else {"Execute.timeout": args.timeout}
     pairs = submissions()
     if not pairs:
         print("no submissions in submitted/<student>/<id>/")
         return 0
-    results = grade(pairs=pairs, use_sandbox=not args.no_sandbox, **extra)
+    t0 = time.monotonic()
+    results = grade(pairs=pairs, use_sandbox=not args.no_sandbox, jobs=max(1, args.jobs),
+                    progress=not args.no_progress, **extra)
+    seconds = time.monotonic() - t0
     failed = 0
     for (student, nb_id), r in results.items():
         flag = " (revisão manual)" if r.get("needs_manual_grade") else ""
         ok = "" if r["success"] else "  AUTOGRADE FAILED"
         failed += not r["success"]
         print(f"{student:20s} {nb_id:24s} {r['score']}/{r['max_score']}{flag}{ok}")
-    print("grades.csv written; feedback in feedback/")
+    print(f"{len(results)} submissions in {seconds:.0f} s ({max(1, args.jobs)} at a time); "
+          "grades.csv written; feedback in feedback/")
     return 1 if failed else 0
 
 

@@ -6,6 +6,13 @@ one). With ``--out DIR`` the student versions go to ``DIR/lectures`` and
 ``DIR/assignments`` (used by the tests to compare with the committed ones). Each student
 version then gets the Colab badge and install cell (``course/colab.py``). Without
 ``--db`` the gradebook is not touched.
+
+The header's due date comes from ``course.toml`` (``[assignments.<id>] due``), put in by the
+``course.student_version.ShowDueDate`` preprocessor that ``nbgrader_config.py`` adds to
+every generation; ``nbgrader generate_assignment`` and the formgrader's Generate button
+produce the same student versions in the same folders (``course/student_version.py``).
+The Colab cells are added again here, with ``nbformat``'s writer, so the bytes of a
+committed student version do not depend on nbgrader's writer.
 """
 
 import argparse
