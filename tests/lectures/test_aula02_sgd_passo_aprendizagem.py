@@ -244,15 +244,13 @@ def test_solution_matches_nnlib_linear_decay(nb):
     assert diff < 1e-15
 
 
-def test_linear_decay_contract_is_lista01s():
-    """#13 item 3: one contract per name across the course; lista01 defines linear_decay too."""
-    lista = nbformat.read(ROOT / "solutions" / "lista01_otimizadores" / "lista01_otimizadores.ipynb", as_version=4)
+def test_linear_decay_statement_states_its_contract():
+    """#13 item 3: the statement gives the contract (float, ValueError naming the value for j < 0);
+    that no other notebook defines linear_decay with another one is tests/test_exercise_rules.py's job."""
     ours = nbformat.read(SOURCE, as_version=4)
-    statement = lambda nb_: next(c.source for c in nb_.cells
-                                 if c.cell_type == "markdown" and "Implemente `linear_decay" in c.source
-                                 or c.cell_type == "markdown" and "Escreva `linear_decay" in c.source)
-    for text in (statement(lista), statement(ours)):
-        assert "`float`" in text and "j < 0" in text and "ValueError" in text and "valor recebido" in text
+    text = next(c.source for c in ours.cells
+                if c.cell_type == "markdown" and "Escreva `linear_decay" in c.source)
+    assert "`float`" in text and "j < 0" in text and "ValueError" in text and "valor recebido" in text
 
 
 MUTANTS = {
