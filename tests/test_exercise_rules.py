@@ -276,15 +276,18 @@ def class_contract(node):
             "returns": "class"}
 
 
+def definition_contract(node):
+    """The contract of a top-level ``def`` or ``class`` node."""
+    return class_contract(node) if isinstance(node, ast.ClassDef) else contract(node)
+
+
 def answer_functions(nb_id, nb):
     """(name, where, contract) of every top-level def and class in the solution cells of ``nb``."""
     for index, cell in enumerate(nb.cells):
         if cell.cell_type == "code" and nbg(cell).get("solution"):
             for node in parse(cell.source).body:
-                if isinstance(node, (ast.FunctionDef, ast.AsyncFunctionDef)):
-                    yield node.name, f"{nb_id} célula {index}", contract(node)
-                elif isinstance(node, ast.ClassDef):
-                    yield node.name, f"{nb_id} célula {index}", class_contract(node)
+                if isinstance(node, (ast.FunctionDef, ast.AsyncFunctionDef, ast.ClassDef)):
+                    yield node.name, f"{nb_id} célula {index}", definition_contract(node)
 
 
 def contract_conflicts(definitions):
@@ -568,7 +571,7 @@ def test_no_numeric_answer_above_its_question(nb_id):
 
 
 def _defs(where, source):
-    return [(node.name, where, contract(node)) for node in ast.parse(source).body]
+    return [(node.name, where, definition_contract(node)) for node in ast.parse(source).body]
 
 
 def test_contract_rule_catches_a_generator_and_a_list_of_the_same_name():
