@@ -237,7 +237,9 @@ def test_sklearn_initialization_uses_factor_2_for_logistic():
         for W, b in zip(clf.coefs_, clf.intercepts_):
             r = np.sqrt(factor / sum(W.shape))
             assert 0.97 * r < np.max(np.abs(W)) <= r * (1 + 1e-9), (activation, W.shape)
-            assert np.max(np.abs(b)) <= r * (1 + 1e-9) and np.max(np.abs(b)) > 0.5 * r
+            assert np.max(np.abs(b)) <= r * (1 + 1e-9), (activation, b.shape)
+        hidden_b, r_hidden = clf.intercepts_[0], np.sqrt(factor / sum(clf.coefs_[0].shape))
+        assert np.max(np.abs(hidden_b)) > 0.9 * r_hidden  # 200 biases drawn from U(±r), not zeros
 
 
 def test_relative_links_point_into_the_repository():
