@@ -18,7 +18,7 @@ state (v, r, m, s), which is allocated from the parameter shapes at the first st
 array per parameter array, with the parameter's dtype.
 
 The body of each rule is written line for line in the slides' symbols; see
-``docs/update-rules.md`` for how PyTorch, Keras and scikit-learn differ.
+``docs/conventions.md`` for how PyTorch, Keras and scikit-learn differ.
 """
 
 import numbers

@@ -144,7 +144,7 @@ def test_question_a_cross_entropy_is_faster_from_any_start(nb):
 
 def test_the_student_focal_choice_is_trained_and_drawn(nb):
     res = nb.eval("list(FOCAL_RESULTS)")
-    assert len(res) == 5 and res[-1].startswith("sua escolha γ=1, α=0,5")
+    assert len(res) == 5 and res[-1].startswith("sua escolha γ=1, α_f=0,5")
     assert nb.eval("len(FOCAL_NETS)") == 5
 
 
@@ -192,13 +192,100 @@ def test_comparisons_really_run_with_the_extra(nb):
 
 def test_focal_loss_experiment_claims(nb):
     res = nb.eval("{k: list(v) for k, v in FOCAL_RESULTS.items()}")
-    bce, f25 = res["entropia cruzada (BCE)"], res["focal γ=2, α=0,25"]
-    f75, weighted = res["focal γ=2, α=0,75"], res["BCE ponderada (γ=0, α=0,75)"]
+    bce, f25 = res["entropia cruzada (BCE)"], res["focal γ=2, α_f=0,25"]
+    f75, weighted = res["focal γ=2, α_f=0,75"], res["BCE ponderada (γ=0, α_f=0,75)"]
     assert f75[0] > bce[0] + 0.1          # recall of the minority class goes up
     assert f75[1] < bce[1]                # ... and precision goes down
     assert f25[0] < bce[0]                # the paper's α = 0.25 lowers recall here
     assert abs(weighted[0] - f75[0]) < 0.1  # α does most of the work
     assert nb.eval("gradcheck.check_network(net_check, X_tr[:8], y_tr[:8], focal)") < 1e-7
+
+
+def test_question_b_target_needs_a_class_weight_the_table_does_not_show(nb):
+    """Part (b) of the question asks for a revocação of class 1 of at least 0.7: no cost of the
+    table (the student's default pair included) reaches it, γ alone does not, and the model
+    answer's α_f = 0.9 does (with γ = 0 or 2), at the cost of precision."""
+    res = nb.eval("{k: list(v) for k, v in FOCAL_RESULTS.items()}")
+    assert len(res) == 5 and all(recall < 0.7 for recall, _ in res.values()), res
+    bce_precision = res["entropia cruzada (BCE)"][1]
+    pairs = [(0.0, 0.9), (2.0, 0.9), (5.0, 0.5)]
+    scores = dict(zip(pairs, nb.eval(f"[list(focal_scores(losses.get('focal_loss', gamma=g, alpha=a))[0]) "
+                                     f"for g, a in {pairs!r}]")))
+    for gamma in (0.0, 2.0):
+        recall, precision = scores[gamma, 0.9]
+        assert 0.72 < recall < 0.8 and 0.28 < precision < 0.38 and precision < bce_precision / 2
+    assert scores[5.0, 0.5][0] < 0.45   # (1 - p_t)^γ alone barely moves the boundary here
+
+
+def test_sklearn_initialization_uses_factor_2_for_logistic():
+    """Section 3.1's claim, checked on scikit-learn itself: MLPClassifier draws W and b from
+    U(±r), r = sqrt(6/(fan_in + fan_out)), but sqrt(2/(fan_in + fan_out)) with "logistic"."""
+    import warnings
+
+    import numpy as np
+    from sklearn.exceptions import ConvergenceWarning
+    from sklearn.neural_network import MLPClassifier
+
+    X = np.random.default_rng(0).normal(size=(300, 60))
+    y = np.arange(300) % 3
+    for activation, factor in (("tanh", 6.0), ("relu", 6.0), ("logistic", 2.0)):
+        clf = MLPClassifier((200,), activation=activation, solver="sgd", learning_rate_init=1e-12,
+                            momentum=0.0, max_iter=1, random_state=0)
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore", ConvergenceWarning)
+            clf.fit(X, y)  # one epoch with α = 1e-12: the weights are the initial ones
+        for W, b in zip(clf.coefs_, clf.intercepts_):
+            r = np.sqrt(factor / sum(W.shape))
+            assert 0.97 * r < np.max(np.abs(W)) <= r * (1 + 1e-9), (activation, W.shape)
+            assert np.max(np.abs(b)) <= r * (1 + 1e-9), (activation, b.shape)
+        hidden_b, r_hidden = clf.intercepts_[0], np.sqrt(factor / sum(clf.coefs_[0].shape))
+        assert np.max(np.abs(hidden_b)) > 0.9 * r_hidden  # 200 biases drawn from U(±r), not zeros
+
+
+def test_relative_links_point_into_the_repository():
+    """The convention table and every other relative link of the markdown exist in the repo."""
+    import re
+
+    import nbformat
+
+    cells = nbformat.read(SOURCE, as_version=4).cells
+    links = [m for c in cells if c.cell_type == "markdown"
+             for m in re.findall(r"\]\(((?!https?:)[^)#]+)\)", c.source)]
+    assert "../../docs/conventions.md" in links
+    for link in links:
+        assert os.path.exists(os.path.normpath(os.path.join(os.path.dirname(SOURCE), link))), link
+
+
+def test_final_summary_reruns_the_visible_tests(nb):
+    """The last code cell (for Colab, which has no Validate button) re-runs the executed test
+    cells and reports each exercise with its points; a wrong answer shows as failed."""
+    import nbformat
+
+    cells = nbformat.read(SOURCE, as_version=4).cells
+    meta = [c.metadata.get("nbgrader", {}) for c in cells]
+    points = {m["grade_id"].removeprefix("teste_"): m["points"]
+              for m, c in zip(meta, cells) if m.get("grade") and c.cell_type == "code"}
+    assert nb.eval("{name: p for _, name, p in EXERCISES}") == points
+    for m, c in zip(meta, cells):   # the marker visible_tests_summary looks for
+        if m.get("grade") and c.cell_type == "code":
+            assert c.source.startswith(f"# Testa {m['grade_id'].removeprefix('teste_')}:")
+    assert nb.eval("conferencia") == {name: "testes visíveis ok" for name in points}
+    code_cells = [c for c in cells if c.cell_type == "code"]
+    assert code_cells[-1].metadata["nbgrader"]["grade_id"] == "conferencia"
+    summary = cell_source("conferencia")
+    try:
+        nb.run("def focal_loss_grad(z, y, gamma, alpha):\n    return np.zeros_like(z)")
+        nb.run("def sklearn_config(*args):\n    raise NotImplementedError()")
+        outputs = nb.run(summary)
+        statuses = nb.eval("conferencia")
+    finally:
+        nb.run(cell_source("focal_loss_grad"))
+        nb.run(cell_source("sklearn_config"))
+    assert statuses["focal_loss"] == "testes visíveis ok"
+    assert statuses["focal_loss_grad"].startswith("falhou: focal_loss_grad não confere")
+    assert statuses["sklearn_config"].startswith("ainda sem resposta")
+    text = "".join(o.get("text", "") for o in outputs)
+    assert "Exercício 2 (3 pontos): falhou" in text and "ok em 2 de 9 pontos" in text
 
 
 def test_libraries_match_nnlib_where_the_rules_agree(nb):
@@ -219,7 +306,7 @@ def test_libraries_match_nnlib_where_the_rules_agree(nb):
             assert diffs[f"skorch|{name}"] < 1e-12
     if HAS_KERAS:
         for name in ("SGD", "Momentum", "Nesterov"):
-            assert 0 < diffs[f"Keras|{name}"] < 1e-6  # α and μ stored as float32
+            assert 0 < diffs[f"Keras|{name}"] < 1e-6  # α stored as float32 (μ exact)
         for name in ("AdaGrad", "RMSProp"):
             assert diffs[f"Keras|{name}"] > 1e-6  # ε inside the square root
 
