@@ -518,20 +518,17 @@ def question_problems(nb_id, nb):
 # ---------------------------------------------------------------------------------------
 # the tests
 
-# Notebooks being rewritten by another session when these rules were written: the rule
-# still runs on them and is expected to fail there (xfail, not strict) until the rewrite
-# lands. (rule, notebook) pairs; the exact violations are in the report of issue #13:
-# aula04: visible check_close against literal arrays in teste_adagrad_step (cell 9),
-#   teste_adagrad_effective_step (12), teste_rmsprop_step (15), teste_adam_step (20);
+# Notebooks being rewritten when these rules were written: the rule still runs on them and
+# is expected to fail there (strict xfail: a known violation that disappears fails too, so
+# the list stays exact). (rule, notebook) pairs:
 # aula04 pergunta_correcao_vies (33): its 0,03 and 0,032 are printed by cells 24 and 27.
 KNOWN_VIOLATIONS = {
     ("questions", "aula04_passo_adaptativo"),
-    ("visible_tests", "aula04_passo_adaptativo"),
 }
 
 
 def per_notebook(rule):
-    return [pytest.param(nb_id, marks=pytest.mark.xfail(reason="being rewritten: known violations", strict=False))
+    return [pytest.param(nb_id, marks=pytest.mark.xfail(reason="being rewritten: known violations", strict=True))
             if (rule, nb_id) in KNOWN_VIOLATIONS else nb_id
             for nb_id in IDS]
 

@@ -41,9 +41,9 @@ WRONG_FORMS = {
 }
 
 # notebooks being rewritten when this test was written, with the wrong forms they still use
-# (the test still runs on them and is expected to fail there: xfail, not strict).
-# aula04 cell 4: "zigue-zagueia" (ziguezagueia); aula06 cells 0, 16, 20, 44, 46: "recall" (revocação).
-KNOWN_VIOLATIONS = {"aula04_passo_adaptativo", "aula06_custo_frameworks"}
+# (the test still runs on them and is expected to fail there; strict, so the list stays exact).
+# aula04 cell 4: "zigue-zagueia" (ziguezagueia).
+KNOWN_VIOLATIONS = {"aula04_passo_adaptativo"}
 
 
 def prose(markdown):
@@ -72,7 +72,7 @@ def wrong_forms(nb_id):
 
 
 @pytest.mark.parametrize("nb_id", [
-    pytest.param(nb_id, marks=pytest.mark.xfail(reason="being rewritten; known wrong forms", strict=False))
+    pytest.param(nb_id, marks=pytest.mark.xfail(reason="being rewritten; known wrong forms", strict=True))
     if nb_id in KNOWN_VIOLATIONS else nb_id
     for nb_id in notebook_ids()])
 def test_markdown_uses_the_glossary_forms(nb_id):
