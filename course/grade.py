@@ -180,8 +180,8 @@ def _init_worker(root, use_sandbox, overrides, lock_path):
         reservation = sandbox.GraderUid()
         uid = reservation.__enter__()  # held (its flock open) for the worker's lifetime
         _WORKER["reservation"] = reservation
-    # the kernels inherit this process's stdout/stderr (ipykernel's start-up banner, a
-    # submission's crash): into a private log, so they do not break the parent's progress bar
+    # nbgrader's messages from this worker (and a plain kernel's output with --no-sandbox;
+    # a sandboxed kernel writes to /dev/null): into a private log, not the parent's bar
     log = os.path.join(sandbox.scratch_base(), f"worker-{uid or os.getpid()}.log")
     fd = os.open(log, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
     os.dup2(fd, 1)

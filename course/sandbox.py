@@ -340,6 +340,20 @@ def launch(connection_file, python=sys.executable, site_dir=None):
     return _run(argv, _kernel_env(home), home, links, uid)
 
 
+def _silence_standard_streams():
+    """Point the kernel's stdin, stdout and stderr at /dev/null.
+
+    The notebook client gets every output over the kernel's sockets; what the kernel writes
+    to its file descriptors 1 and 2 (ipykernel's start-up banner, or a submission's
+    ``os.write(1, ...)`` with terminal escape sequences) would otherwise reach the
+    instructor's terminal running ``make grade``.
+    """
+    null = os.open(os.devnull, os.O_RDWR)
+    for fd in (0, 1, 2):
+        os.dup2(null, fd)
+    os.close(null)
+
+
 def _run(argv, env, home, links, uid):
     """Fork and exec ``argv`` with the limits; wait; clean up links, processes and home.
 
@@ -348,13 +362,15 @@ def _run(argv, env, home, links, uid):
     """
     pid = os.fork()
     if pid == 0:  # pragma: no cover - runs in the forked child
+        report = os.dup(2)  # not inherited by the kernel (Python's fds are close-on-exec)
         try:
             signal.signal(signal.SIGINT, signal.SIG_IGN)
+            _silence_standard_streams()
             _set_limits()
             _die_with_parent()
             os.execve(argv[0], argv, env)
         except BaseException as exc:
-            print(f"t320-grader: cannot start kernel: {exc!r}", file=sys.stderr)
+            os.write(report, f"t320-grader: cannot start kernel: {exc!r}\n".encode())
         os._exit(127)
     signal.signal(signal.SIGINT, signal.SIG_IGN)
 

@@ -1,0 +1,94 @@
+"""A submission cannot write to the instructor's terminal while it is graded.
+
+The notebook client receives a kernel's outputs over its sockets; the kernel's own file
+descriptors 1 and 2 are inherited from whoever launched it, i.e. the terminal running
+``make grade``. A submission that writes terminal escape sequences there with
+``os.write(1, ...)`` could rewrite the lines the instructor reads (scores, "AUTOGRADE
+FAILED"), set the window title, or fill the screen. In the sandbox (``course/sandbox.py``)
+the kernel's standard streams are /dev/null.
+
+Graded in-process through ``course.grade.grade``; pytest's ``capfd`` holds file descriptors
+1 and 2 of this process, which the kernels inherit. The control grades the same submission
+in a plain kernel (``use_sandbox=False``), where the text does reach them: so the check can
+fail. Runs only as root (the sandbox is used only then; CI runs as root).
+"""
+
+import json
+import os
+import shutil
+import sys
+import tempfile
+
+import pytest
+
+TESTS = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
+sys.path.insert(0, os.path.dirname(TESTS))
+
+NB_ID = "lista00_exemplo"
+SOURCE = os.path.join(TESTS, "hostile", NB_ID + ".ipynb")
+MARKER = "t320-terminal-%d" % os.getpid()
+
+pytestmark = pytest.mark.skipif(os.geteuid() != 0, reason="the sandbox is used only as root")
+
+_WRITER = '''import json, os
+escrito = {{"stdout": os.write(1, b"\\x1b[2J\\x1b]0;{marker}\\x07{marker} stdout\\n"),
+           "stderr": os.write(2, b"\\x1b[1A\\x1b[2K{marker} stderr\\n")}}
+print("SONDA" + json.dumps(escrito))'''
+
+
+def _course_with_writer():
+    base = tempfile.mkdtemp(prefix="t320-term-")
+    os.chmod(base, 0o711)
+    os.makedirs(os.path.join(base, "solutions", NB_ID))
+    shutil.copy(SOURCE, os.path.join(base, "solutions", NB_ID, NB_ID + ".ipynb"))
+    with open(SOURCE, encoding="utf-8") as fh:
+        nb = json.load(fh)
+    answer = next(c for c in nb["cells"]
+                  if c["cell_type"] == "code" and c["metadata"].get("nbgrader", {}).get("solution"))
+    answer["source"] = _WRITER.format(marker=MARKER)
+    folder = os.path.join(base, "submitted", "escritor", NB_ID)
+    os.makedirs(folder)
+    with open(os.path.join(folder, NB_ID + ".ipynb"), "w", encoding="utf-8") as fh:
+        json.dump(nb, fh)
+    return base
+
+
+def _written(base):
+    """What the probe says it wrote (bytes per stream), from its autograded notebook."""
+    path = os.path.join(base, "autograded", "escritor", NB_ID, NB_ID + ".ipynb")
+    with open(path, encoding="utf-8") as fh:
+        nb = json.load(fh)
+    for cell in nb["cells"]:
+        for out in cell.get("outputs", []):
+            text = "".join(out.get("text", ""))
+            if "SONDA" in text:
+                return json.loads(text.split("SONDA", 1)[1].splitlines()[0])
+    raise AssertionError("the probe printed nothing: its cell did not run")
+
+
+def _grade_and_capture(capfd, use_sandbox):
+    from course.grade import grade
+
+    base = _course_with_writer()
+    try:
+        capfd.readouterr()
+        results = grade(base, pairs=[("escritor", NB_ID)], use_sandbox=use_sandbox,
+                        feedback=False, csv=False)
+        captured = capfd.readouterr()
+        assert results[("escritor", NB_ID)]["success"], results[("escritor", NB_ID)]["log"][-2000:]
+        return _written(base), captured.out + captured.err
+    finally:
+        shutil.rmtree(base, ignore_errors=True)
+
+
+def test_sandboxed_kernel_writes_nothing_to_the_graders_terminal(capfd):
+    written, terminal = _grade_and_capture(capfd, use_sandbox=True)
+    assert written["stdout"] > 0 and written["stderr"] > 0, written  # the writes happened
+    assert MARKER not in terminal, "a submission wrote to the terminal running make grade"
+    assert "Ctrl-C will not work" not in terminal  # nor does ipykernel's start-up banner
+
+
+def test_control_a_plain_kernel_does_write_to_it(capfd):
+    written, terminal = _grade_and_capture(capfd, use_sandbox=False)
+    assert written["stdout"] > 0
+    assert MARKER in terminal, "the capture sees nothing: the sandboxed test proves nothing"
