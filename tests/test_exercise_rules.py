@@ -518,14 +518,9 @@ def question_problems(nb_id, nb):
 # Notebooks being rewritten by another session when these rules were written: the rule
 # still runs on them and is expected to fail there (xfail, not strict) until the rewrite
 # lands. (rule, notebook) pairs; the exact violations are in the report of issue #13:
-# aula04: visible check_close against literal arrays in teste_adagrad_step (cell 9),
-#   teste_adagrad_effective_step (12), teste_rmsprop_step (15), teste_adam_step (20);
 # aula06: visible check_scalar/check_close against literals in teste_focal_loss (12) and
 #   teste_focal_loss_grad (15); "esperava {...}" messages in teste_sklearn_config (36);
-# aula04 pergunta_correcao_vies (33): its 0,03 and 0,032 are printed by cells 24 and 27.
 KNOWN_VIOLATIONS = {
-    ("questions", "aula04_passo_adaptativo"),
-    ("visible_tests", "aula04_passo_adaptativo"),
     ("visible_tests", "aula06_custo_frameworks"),
 }
 

@@ -221,7 +221,7 @@ def test_adam_bias_correction_demo(nb):
     assert mom[0, 2] == pytest.approx(g[0]) and mom[0, 0] == pytest.approx(0.1 * g[0])
     # the model answer: usual betas, the uncorrected first step is alpha * 0.1 / sqrt(0.001) ~ 3.16
     # alpha and stays larger for hundreds of steps; beta1 = 0.99, beta2 = 0.6 keeps it too small,
-    # about 0.016 at t = 1, past 0.6 near t = 100 and 0.95 near t = 300, approaching 1 from below
+    # about 0.016 at t = 1, past 0.6 near t = 100, near 1 only after some hundred steps, from below
     usual = np.array(nb.eval("uncorrected_ratio(0.9, 0.999, 2000).tolist()"))
     t = np.arange(1, 2001)
     np.testing.assert_allclose(usual, (1 - b1**t) / np.sqrt(1 - b2**t), rtol=1e-12)
