@@ -556,6 +556,19 @@ def test_test_cell_fails_on_the_blank_stub(nb, answer_id):
     assert error is not None and error.startswith("NotImplementedError"), error
 
 
+def test_adagrad_norm_accepts_a_numpy_scalar_r(nb):
+    """r = state["r"] + np.sum(g * g) is a np.float64: a real number, as the statement asks."""
+    nb.run("""
+def adagrad_norm_step(w, g, state, alpha=0.01, eps=1e-10):
+    r = state["r"] + np.sum(g * g)
+    return w - alpha * g / (np.sqrt(r) + eps), {"r": r}""")
+    try:
+        error = run_test_cell(nb, "teste_adagrad_norm_step")
+    finally:
+        restore(nb, "adagrad_norm_step")
+    assert error is None, error
+
+
 def test_test_cell_rejects_look_alike_objects(nb):
     nb.run("""
 class _AlwaysEqual(np.ndarray):
