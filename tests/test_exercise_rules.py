@@ -520,11 +520,8 @@ def question_problems(nb_id, nb):
 
 # Notebooks being rewritten when these rules were written: the rule still runs on them and
 # is expected to fail there (strict xfail: a known violation that disappears fails too, so
-# the list stays exact). (rule, notebook) pairs:
-# aula04 pergunta_correcao_vies (33): its 0,03 and 0,032 are printed by cells 24 and 27.
-KNOWN_VIOLATIONS = {
-    ("questions", "aula04_passo_adaptativo"),
-}
+# the list stays exact). (rule, notebook) pairs; none left.
+KNOWN_VIOLATIONS = set()
 
 
 def per_notebook(rule):

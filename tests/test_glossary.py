@@ -42,8 +42,7 @@ WRONG_FORMS = {
 
 # notebooks being rewritten when this test was written, with the wrong forms they still use
 # (the test still runs on them and is expected to fail there; strict, so the list stays exact).
-# aula04 cell 4: "zigue-zagueia" (ziguezagueia).
-KNOWN_VIOLATIONS = {"aula04_passo_adaptativo"}
+KNOWN_VIOLATIONS = set()
 
 
 def prose(markdown):

@@ -12,9 +12,12 @@ One kernel executes the nbgrader source once (module-scoped fixture); then
   decays as 1/sqrt(t), RMSProp's settles, Adam's bias correction, the winners and the
   robustness in the comparison table, the digits results);
 - every autograded test cell passes with the model solution and FAILS, with an
-  AssertionError (or the stub's NotImplementedError), for each classic wrong answer: t not
-  incremented before use, beta^(2^t), eps inside the root, skipped bias correction, stale r,
-  swapped rho, in-place updates, calling nnlib.optim, wrong shapes.
+  AssertionError (or the stub's NotImplementedError), for each classic wrong answer: a
+  per-weight accumulator where one is asked for, the plain RMSProp where the centered one is
+  asked for, AdaMax's u bias-corrected, t not incremented before use, beta^(2^t), eps inside
+  the root, skipped bias correction, stale r, swapped rho, in-place updates, calling
+  nnlib.optim, wrong shapes;
+- the "Conferência final" runs the visible tests again and reports each exercise.
 """
 
 import os
@@ -34,6 +37,10 @@ NB_ID = "aula04_passo_adaptativo"
 NB_PATH = os.path.join(ROOT, "solutions", NB_ID, NB_ID + ".ipynb")
 NOTEBOOK = nbformat.read(NB_PATH, as_version=4)
 STUDENT_PATH = os.path.join(ROOT, "lectures", NB_ID, NB_ID + ".ipynb")
+
+
+TEST_IDS = ("teste_adagrad_norm_step", "teste_adagrad_effective_step",
+            "teste_rmsprop_centered_step", "teste_adamax_step")
 
 
 def cell_by_grade_id(grade_id):
@@ -56,22 +63,15 @@ def nb():
 def test_exercises_and_points():
     graded = {c.metadata["nbgrader"]["grade_id"]: c.metadata["nbgrader"] for c in NOTEBOOK.cells
               if c.metadata.get("nbgrader", {}).get("grade")}
-    assert graded == {
-        "teste_adagrad_step": graded["teste_adagrad_step"],
-        "teste_adagrad_effective_step": graded["teste_adagrad_effective_step"],
-        "teste_rmsprop_step": graded["teste_rmsprop_step"],
-        "teste_adam_step": graded["teste_adam_step"],
-        "pergunta_correcao_vies": graded["pergunta_correcao_vies"],
-    }
     assert {k: v["points"] for k, v in graded.items()} == {
-        "teste_adagrad_step": 2, "teste_adagrad_effective_step": 2, "teste_rmsprop_step": 2,
-        "teste_adam_step": 3, "pergunta_correcao_vies": 2}
+        "teste_adagrad_norm_step": 2, "teste_adagrad_effective_step": 2,
+        "teste_rmsprop_centered_step": 2, "teste_adamax_step": 3, "pergunta_correcao_vies": 2}
     question = cell_by_grade_id("pergunta_correcao_vies")
     assert question.cell_type == "markdown" and question.metadata["nbgrader"]["solution"]
     assert "Rubrica" in question.source and "Resposta modelo" in question.source
-    for grade_id in ("teste_adagrad_step", "teste_adagrad_effective_step", "teste_rmsprop_step",
-                     "teste_adam_step"):
+    for grade_id in TEST_IDS:
         src = cell_by_grade_id(grade_id).source
+        assert src.startswith(f"# Testa {grade_id.removeprefix('teste_')}:")
         visible, hidden = src.split("### BEGIN HIDDEN TESTS")
         # visible: properties in words (check_true), no expected value printed; exact values hidden
         assert "checks.check_true" in visible and "check_close" not in visible
@@ -104,8 +104,7 @@ def test_grading_mode_skips_widget_and_slow_demos():
         assert graded.eval("[n in globals() for n in ('painel', 'painel_pre', 'surface_results', "
                            "'digits_results')]") == [False, False, False, False]
         # entering the session raised if any cell not tagged raises-exception failed
-        for grade_id in ("teste_adagrad_step", "teste_adagrad_effective_step",
-                         "teste_rmsprop_step", "teste_adam_step"):
+        for grade_id in TEST_IDS:
             graded.run(cell_by_grade_id(grade_id).source)
 
 
@@ -221,15 +220,16 @@ def test_adam_bias_correction_demo(nb):
         np.testing.assert_allclose(mom[t - 1], [m, s, m / (1 - b1**t), s / (1 - b2**t)], rtol=1e-12)
     assert mom[0, 2] == pytest.approx(g[0]) and mom[0, 0] == pytest.approx(0.1 * g[0])
     # the model answer: usual betas, the uncorrected first step is alpha * 0.1 / sqrt(0.001) ~ 3.16
-    # alpha and stays larger for hundreds of steps; beta1 = 0.99, beta2 = 0.9 keeps it too small,
-    # about 0.03 at t = 1 and 0.87 at t = 200, approaching 1 from below
+    # alpha and stays larger for hundreds of steps; beta1 = 0.99, beta2 = 0.6 keeps it too small,
+    # about 0.016 at t = 1, past 0.6 near t = 100, near 1 only after some hundred steps, from below
     usual = np.array(nb.eval("uncorrected_ratio(0.9, 0.999, 2000).tolist()"))
     t = np.arange(1, 2001)
     np.testing.assert_allclose(usual, (1 - b1**t) / np.sqrt(1 - b2**t), rtol=1e-12)
     assert usual[0] == pytest.approx(3.1623, rel=1e-4) and np.all(usual[:250] > 2)
-    small = (1 - 0.99**t) / np.sqrt(1 - 0.9**t)
-    assert small[0] == pytest.approx(0.0316, rel=1e-2) and small[199] == pytest.approx(0.87, abs=0.01)
-    assert np.all(small < 1)
+    small = (1 - 0.99**t) / np.sqrt(1 - 0.6**t)
+    assert small[0] == pytest.approx(0.016, abs=5e-4)
+    assert 0.6 < small[99] < 0.65 and 0.95 < small[299] < 0.96
+    assert np.all(small < 1) and np.all(np.diff(small) > 0)
     # the same ratio from the notebook's Adam trace: (m / sqrt(s)) / (m_hat / sqrt(s_hat))
     ratio = (mom[:, 0] / np.sqrt(mom[:, 1])) / (mom[:, 2] / np.sqrt(mom[:, 3]))
     np.testing.assert_allclose(ratio, usual[:len(ratio)], rtol=1e-10)
@@ -371,36 +371,46 @@ def test_digits_comparison(nb):
 OPTS = ["sgd", "momentum", "nesterov", "adagrad", "rmsprop", "adam"]
 SURFACES = ["quadratic", "rosenbrock", "beale", "bounded_saddle"]
 
-ADAGRAD_BUGS = {
-    "eps inside the root": """
-def adagrad_step(w, g, state, alpha=0.01, eps=1e-10):
+ADAGRAD_NORM_BUGS = {
+    "one accumulator per weight (the plain AdaGrad)": """
+def adagrad_norm_step(w, g, state, alpha=0.01, eps=1e-10):
     r = state["r"] + g * g
+    return w - alpha * g / (np.sqrt(r) + eps), {"r": r}""",
+    "eps inside the root": """
+def adagrad_norm_step(w, g, state, alpha=0.01, eps=1e-10):
+    r = state["r"] + float(np.sum(g * g))
     return w - alpha * g / np.sqrt(r + eps), {"r": r}""",
     "stale r": """
-def adagrad_step(w, g, state, alpha=0.01, eps=1e-10):
-    r = state["r"] + g * g
+def adagrad_norm_step(w, g, state, alpha=0.01, eps=1e-10):
+    r = state["r"] + float(np.sum(g * g))
     return w - alpha * g / (np.sqrt(state["r"]) + eps), {"r": r}""",
+    "mean of the squares instead of the sum": """
+def adagrad_norm_step(w, g, state, alpha=0.01, eps=1e-10):
+    r = state["r"] + float(np.mean(g * g))
+    return w - alpha * g / (np.sqrt(r) + eps), {"r": r}""",
+    "the norm, not its square": """
+def adagrad_norm_step(w, g, state, alpha=0.01, eps=1e-10):
+    r = state["r"] + float(np.linalg.norm(g))
+    return w - alpha * g / (np.sqrt(r) + eps), {"r": r}""",
+    "r as a one-element array": """
+def adagrad_norm_step(w, g, state, alpha=0.01, eps=1e-10):
+    r = np.atleast_1d(state["r"] + np.sum(g * g))
+    return w - alpha * g / (np.sqrt(r) + eps), {"r": r}""",
     "in-place update of w": """
-def adagrad_step(w, g, state, alpha=0.01, eps=1e-10):
-    r = state["r"] + g * g
+def adagrad_norm_step(w, g, state, alpha=0.01, eps=1e-10):
+    r = state["r"] + float(np.sum(g * g))
     w -= alpha * g / (np.sqrt(r) + eps)
     return w, {"r": r}""",
-    "in-place update of r": """
-def adagrad_step(w, g, state, alpha=0.01, eps=1e-10):
-    r = state["r"]
-    r += g * g
-    return w - alpha * g / (np.sqrt(r) + eps), {"r": r}""",
     "calls nnlib.optim": """
-def adagrad_step(w, g, state, alpha=0.01, eps=1e-10):
+def adagrad_norm_step(w, g, state, alpha=0.01, eps=1e-10):
     from nnlib import optim as o
-    opt = o.AdaGrad(alpha=alpha, eps=eps)
-    opt.r = [state["r"].copy()]
+    r = state["r"] + float(np.sum(g * g))
     w = w.copy()
-    opt.step([w], lambda ws: [g])
-    return w, {"r": opt.r[0]}""",
+    o.SGD(alpha=alpha / (np.sqrt(r) + eps)).step([w], lambda ws: [g])
+    return w, {"r": r}""",
     "returns a list": """
-def adagrad_step(w, g, state, alpha=0.01, eps=1e-10):
-    r = state["r"] + g * g
+def adagrad_norm_step(w, g, state, alpha=0.01, eps=1e-10):
+    r = state["r"] + float(np.sum(g * g))
     return (w - alpha * g / (np.sqrt(r) + eps)).tolist(), {"r": r}""",
 }
 
@@ -424,62 +434,71 @@ def adagrad_effective_step(G, alpha=0.01, eps=1e-10):
     return alpha / (np.sqrt(np.abs(np.cumsum(G, axis=0))) + eps)""",
 }
 
-RMSPROP_BUGS = {
-    "eps inside the root": """
-def rmsprop_step(w, g, state, alpha=0.001, rho=0.9, eps=1e-8):
-    r = rho * state["r"] + (1 - rho) * g * g
-    return w - alpha * g / np.sqrt(r + eps), {"r": r}""",
-    "rho and 1 - rho swapped": """
-def rmsprop_step(w, g, state, alpha=0.001, rho=0.9, eps=1e-8):
-    r = (1 - rho) * state["r"] + rho * g * g
-    return w - alpha * g / (np.sqrt(r) + eps), {"r": r}""",
-    "stale r": """
-def rmsprop_step(w, g, state, alpha=0.001, rho=0.9, eps=1e-8):
-    r = rho * state["r"] + (1 - rho) * g * g
-    return w - alpha * g / (np.sqrt(state["r"]) + eps), {"r": r}""",
-    "AdaGrad sum": """
-def rmsprop_step(w, g, state, alpha=0.001, rho=0.9, eps=1e-8):
-    r = state["r"] + g * g
-    return w - alpha * g / (np.sqrt(r) + eps), {"r": r}""",
+_CENTERED = """
+def rmsprop_centered_step(w, g, state, alpha=0.001, rho=0.9, eps=1e-8):
+    r = {r}
+    gbar = {gbar}
+    return w - alpha * g / ({denominator}), {{"r": r, "gbar": gbar}}"""
+
+
+def centered_variant(r='rho * state["r"] + (1 - rho) * g * g',
+                     gbar='rho * state["gbar"] + (1 - rho) * g',
+                     denominator="np.sqrt(r - gbar * gbar) + eps"):
+    return _CENTERED.format(r=r, gbar=gbar, denominator=denominator)
+
+
+CENTERED_BUGS = {
+    "not centered (the plain RMSProp)": centered_variant(denominator="np.sqrt(r) + eps"),
+    "eps inside the root": centered_variant(denominator="np.sqrt(r - gbar * gbar + eps)"),
+    "rho and 1 - rho swapped": centered_variant(r='(1 - rho) * state["r"] + rho * g * g',
+                                                gbar='(1 - rho) * state["gbar"] + rho * g'),
+    "stale gbar in the variance": centered_variant(
+        denominator='np.sqrt(r - state["gbar"] * state["gbar"]) + eps'),
+    "sqrt(r) - |gbar|": centered_variant(denominator="np.abs(np.sqrt(r) - np.abs(gbar)) + eps"),
+    "gbar not squared": centered_variant(denominator="np.sqrt(np.abs(r - gbar)) + eps"),
+    "AdaGrad sum": centered_variant(r='state["r"] + g * g', gbar='state["gbar"] + g'),
+    "in-place update of r": """
+def rmsprop_centered_step(w, g, state, alpha=0.001, rho=0.9, eps=1e-8):
+    r, gbar = state["r"], rho * state["gbar"] + (1 - rho) * g
+    r *= rho
+    r += (1 - rho) * g * g
+    return w - alpha * g / (np.sqrt(r - gbar * gbar) + eps), {"r": r, "gbar": gbar}""",
 }
 
-_ADAM = """
-def adam_step(w, g, state, alpha=0.001, beta1=0.9, beta2=0.999, eps=1e-8):
+_ADAMAX = """
+def adamax_step(w, g, state, alpha=0.002, beta1=0.9, beta2=0.999, eps=1e-8):
     t = {t_used}
     m = beta1 * state["m"] + (1 - beta1) * g
-    s = beta2 * state["s"] + (1 - beta2) * g * g
-    m_hat = m / ({c1})
-    s_hat = s / ({c2})
-    w_new = w - alpha * m_hat / ({denominator})
-    return w_new, {{"m": m, "s": s, "t": {t_out}}}"""
+    u = {u}
+    w_new = w - alpha * (m / ({c1})) / ({denominator})
+    return w_new, {{"m": m, "u": u, "t": {t_out}}}"""
 
 
-def adam_variant(t_used='state["t"] + 1', c1="1 - beta1**t", c2="1 - beta2**t",
-                 denominator="np.sqrt(s_hat) + eps", t_out="t"):
-    return _ADAM.format(t_used=t_used, c1=c1, c2=c2, denominator=denominator, t_out=t_out)
+def adamax_variant(t_used='state["t"] + 1', u='np.maximum(beta2 * state["u"], np.abs(g) + eps)',
+                   c1="1 - beta1**t", denominator="u", t_out="t"):
+    return _ADAMAX.format(t_used=t_used, u=u, c1=c1, denominator=denominator, t_out=t_out)
 
 
-ADAM_BUGS = {
-    "t not incremented before use": adam_variant(t_used='state["t"]', t_out="t + 1"),
-    "t used, never incremented": adam_variant(t_used='state["t"]', c1="1 - beta1**(t + 1)",
-                                              c2="1 - beta2**(t + 1)"),
-    "beta^(2^t)": adam_variant(c1="1 - beta1**(2**t)", c2="1 - beta2**(2**t)"),
-    "beta squared every step, beta^(2^(t-1))": adam_variant(c1="1 - beta1**(2**(t - 1))",
-                                                           c2="1 - beta2**(2**(t - 1))"),
-    "eps inside the root": adam_variant(denominator="np.sqrt(s_hat + eps)"),
-    "no bias correction": adam_variant(c1="1", c2="1"),
-    "only the first moment corrected": adam_variant(c2="1"),
-    "Keras epsilon-hat form": adam_variant(
-        c1="1", c2="1",
-        denominator="(np.sqrt(s) + eps) * (1 - beta1**t) / np.sqrt(1 - beta2**t)"),
-    "float t": adam_variant(t_out="float(t)"),
+ADAMAX_BUGS = {
+    "u bias-corrected too": adamax_variant(denominator="u / (1 - beta2**t)"),
+    "no bias correction": adamax_variant(c1="1"),
+    "t not incremented before use": adamax_variant(t_used='state["t"]', t_out="t + 1"),
+    "t used, never incremented": adamax_variant(t_used='state["t"]', c1="1 - beta1**(t + 1)"),
+    "beta^(2^t)": adamax_variant(c1="1 - beta1**(2**t)"),
+    "Keras epsilon (max of |g|, eps added after)": adamax_variant(
+        u='np.maximum(beta2 * state["u"], np.abs(g))', denominator="u + eps"),
+    "decay after the max": adamax_variant(u='beta2 * np.maximum(state["u"], np.abs(g) + eps)'),
+    "max of g, not of |g|": adamax_variant(u='np.maximum(beta2 * state["u"], g + eps)'),
+    "Adam's s in place of u": adamax_variant(u='beta2 * state["u"] + (1 - beta2) * g * g',
+                                             denominator="np.sqrt(u / (1 - beta2**t)) + eps"),
+    "float t": adamax_variant(t_out="float(t)"),
 }
 
 EXERCISES = {
-    "adagrad_step": ("teste_adagrad_step", ADAGRAD_BUGS),
+    "adagrad_norm_step": ("teste_adagrad_norm_step", ADAGRAD_NORM_BUGS),
     "adagrad_effective_step": ("teste_adagrad_effective_step", EFFECTIVE_BUGS),
-    "rmsprop_step": ("teste_rmsprop_step", RMSPROP_BUGS),
-    "adam_step": ("teste_adam_step", ADAM_BUGS),
+    "rmsprop_centered_step": ("teste_rmsprop_centered_step", CENTERED_BUGS),
+    "adamax_step": ("teste_adamax_step", ADAMAX_BUGS),
 }
 
 STUB = """
@@ -537,29 +556,78 @@ def test_test_cell_fails_on_the_blank_stub(nb, answer_id):
     assert error is not None and error.startswith("NotImplementedError"), error
 
 
+def test_adagrad_norm_accepts_a_numpy_scalar_r(nb):
+    """r = state["r"] + np.sum(g * g) is a np.float64: a real number, as the statement asks."""
+    nb.run("""
+def adagrad_norm_step(w, g, state, alpha=0.01, eps=1e-10):
+    r = state["r"] + np.sum(g * g)
+    return w - alpha * g / (np.sqrt(r) + eps), {"r": r}""")
+    try:
+        error = run_test_cell(nb, "teste_adagrad_norm_step")
+    finally:
+        restore(nb, "adagrad_norm_step")
+    assert error is None, error
+
+
 def test_test_cell_rejects_look_alike_objects(nb):
     nb.run("""
 class _AlwaysEqual(np.ndarray):
     def __eq__(self, other):
         return True
 
-def adam_step(w, g, state, alpha=0.001, beta1=0.9, beta2=0.999, eps=1e-8):
+def adamax_step(w, g, state, alpha=0.002, beta1=0.9, beta2=0.999, eps=1e-8):
     out = np.zeros_like(w).view(_AlwaysEqual)
-    return out, {"m": out, "s": out, "t": state["t"] + 1}""")
+    return out, {"m": out, "u": out, "t": state["t"] + 1}""")
     try:
-        error = run_test_cell(nb, "teste_adam_step")
+        error = run_test_cell(nb, "teste_adamax_step")
     finally:
-        restore(nb, "adam_step")
+        restore(nb, "adamax_step")
     assert error is not None and "esperava np.ndarray" in error, error
 
 
 def test_calling_nnlib_is_reported(nb):
-    nb.run(ADAGRAD_BUGS["calls nnlib.optim"])
+    nb.run(ADAGRAD_NORM_BUGS["calls nnlib.optim"])
     try:
-        error = run_test_cell(nb, "teste_adagrad_step")
+        error = run_test_cell(nb, "teste_adagrad_norm_step")
     finally:
-        restore(nb, "adagrad_step")
+        restore(nb, "adagrad_norm_step")
     assert error is not None and "implementação pronta" in error, error
+
+
+def test_conferencia_lists_every_autograded_exercise():
+    """#13 item 6: the last check cell lists each autograded exercise with its points."""
+    cell = cell_by_grade_id("conferencia")
+    assert cell.metadata["nbgrader"]["locked"] and not cell.metadata["nbgrader"].get("grade")
+    assert "if not CORRIGINDO:" in cell.source and "checks.visible_tests_summary(In, EXERCISES, globals())" in cell.source
+    graded = {c.metadata["nbgrader"]["grade_id"].removeprefix("teste_"): c.metadata["nbgrader"]["points"]
+              for c in NOTEBOOK.cells if c.cell_type == "code" and c.metadata.get("nbgrader", {}).get("grade")}
+    names = NOTEBOOK.cells.index(cell)
+    assert NOTEBOOK.cells[names - 1].metadata["nbgrader"]["grade_id"] == "conferencia_enunciado"
+    listed = {}
+    for line in cell.source.splitlines():
+        for title, name, points in __import__("re").findall(r'\("(Exercício \d)", "(\w+)", (\d+)\)', line):
+            listed[name] = int(points)
+    assert listed == graded
+
+
+def test_conferencia_reports_each_exercise(nb):
+    """Run after the whole notebook: every exercise passes with the model solution; a blank
+    stub is reported as not answered, a wrong answer as failed, and the others stay ok."""
+    source = cell_by_grade_id("conferencia").source
+    for answer_id in EXERCISES:
+        restore(nb, answer_id)
+    nb.run(source)
+    assert nb.eval("conferencia") == {name: "testes visíveis ok" for name in EXERCISES}
+    nb.run(STUB.format(name="adamax_step") + "\n" + ADAGRAD_NORM_BUGS["stale r"])
+    try:
+        nb.run(source)
+        status = nb.eval("conferencia")
+    finally:
+        restore(nb, "adamax_step")
+        restore(nb, "adagrad_norm_step")
+    assert status["adamax_step"] == "ainda sem resposta"
+    assert status["adagrad_norm_step"].startswith("falhou: ")
+    assert status["rmsprop_centered_step"] == status["adagrad_effective_step"] == "testes visíveis ok"
 
 
 # ----------------------------------------------------------------------------- live widget
