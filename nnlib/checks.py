@@ -432,7 +432,7 @@ def visible_tests_summary(history, exercises, namespace):
                 status = "testes visíveis ok"
                 passed += points
         statuses[name] = status
-        print(f"{title} ({points} pontos): {status}")
+        print(f"{title} ({points} {'ponto' if points == 1 else 'pontos'}): {status}")
     print(f"Testes visíveis ok em {passed} de {total} pontos corrigidos automaticamente. "
           "A nota vem dos testes ocultos, mais completos, e das respostas corrigidas pelo professor.")
     return statuses
