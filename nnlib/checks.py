@@ -434,8 +434,9 @@ def visible_tests_summary(history, exercises, namespace):
                     exec(compile(sources[-1], f"<teste de {name}>", "exec"), namespace)
             except NotImplementedError:
                 status = "ainda sem resposta"
-            except NameError as error:
-                status = f"ainda sem resposta ({error})"
+            except NameError as error:  # the interpreter's message is English
+                missing = getattr(error, "name", None)
+                status = f"ainda sem resposta ({missing} não foi definido)" if missing else "ainda sem resposta"
             except AssertionError as error:
                 if _raised_while_blank(error):  # call_answer turns the stub's error into a message
                     status = "ainda sem resposta"

@@ -270,3 +270,25 @@ def test_a_blank_answer_reads_ainda_sem_resposta_and_the_others_still_pass(sessi
         assert lines[-1].startswith(f"Testes visíveis ok em {total - blank_points} de {total} pontos")
     nb.run(conferencia)  # every answer restored
     assert nb.eval("conferencia") == {name: OK for _, name, _ in exercises}
+
+
+def test_the_summary_tells_blank_failed_and_not_run_apart_in_portuguese(capsys):
+    from nnlib import checks
+
+    def stub():
+        raise NotImplementedError()
+
+    history = ["# Testa f:\nchecks.call_answer(stub, 'f')",       # a blank behind call_answer
+               "# Testa g:\nassert g == 1, 'g deveria ser 1'",     # superseded by the next run
+               "# Testa g:\nassert g == 2, 'g deveria ser 2'",
+               "# Testa h:\nh + 1",                                 # never defined
+               "# Testa k:\nstub()"]
+    statuses = checks.visible_tests_summary(
+        history, [("Exercício 1", "f", 1), ("Exercício 2", "g", 2), ("Exercício 3", "h", 3),
+                  ("Exercício 4", "k", 4), ("Exercício 5", "sem_teste", 5)],
+        {"checks": checks, "stub": stub, "g": 1})
+    assert statuses == {"f": BLANK, "g": "falhou: g deveria ser 2", "h": f"{BLANK} (h não foi definido)",
+                        "k": BLANK, "sem_teste": "não executado (rode a célula de teste do exercício)"}
+    lines = capsys.readouterr().out.splitlines()
+    assert lines[0] == f"Exercício 1 (1 ponto): {BLANK}" and lines[1].startswith("Exercício 2 (2 pontos): falhou")
+    assert lines[-1].startswith("Testes visíveis ok em 0 de 15 pontos")
