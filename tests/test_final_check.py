@@ -155,7 +155,8 @@ def test_the_student_version_ends_with_the_same_conferencia(nb_id):
 
 
 def test_every_notebook_is_checked():
-    assert len(IDS) == 8 and set(EXECUTED) | BEING_CONVERTED | {"lista01_otimizadores"} == set(IDS)
+    """Each notebook is executed here, has its own executed check (lista01) or is being converted."""
+    assert set(EXECUTED) | BEING_CONVERTED | {"lista01_otimizadores"} == set(IDS)
 
 
 def _cell(kind, source, grade_id=None, locked=True, **meta):
