@@ -397,6 +397,18 @@ def check_raises(call, exception, name="sua função"):
     _fail(f"{name}: esperava que levantasse {exception.__name__}, mas a chamada terminou sem erro")
 
 
+def _raised_while_blank(error):
+    """True if ``error`` was raised while handling a NotImplementedError (a blank stub)."""
+    seen = []
+    context = error.__context__
+    while context is not None and not any(context is s for s in seen):
+        if _isinstance(context, NotImplementedError):
+            return True
+        seen.append(context)
+        context = context.__context__
+    return False
+
+
 def visible_tests_summary(history, exercises, namespace):
     """Run again the test cells already executed and print one Portuguese line per exercise.
 
@@ -422,17 +434,21 @@ def visible_tests_summary(history, exercises, namespace):
                     exec(compile(sources[-1], f"<teste de {name}>", "exec"), namespace)
             except NotImplementedError:
                 status = "ainda sem resposta"
-            except NameError as error:
-                status = f"ainda sem resposta ({error})"
+            except NameError as error:  # the interpreter's message is English
+                missing = getattr(error, "name", None)
+                status = f"ainda sem resposta ({missing} não foi definido)" if missing else "ainda sem resposta"
             except AssertionError as error:
-                status = f"falhou: {_str(error).splitlines()[0] if _str(error) else 'AssertionError'}"
+                if _raised_while_blank(error):  # call_answer turns the stub's error into a message
+                    status = "ainda sem resposta"
+                else:
+                    status = f"falhou: {_str(error).splitlines()[0] if _str(error) else 'AssertionError'}"
             except Exception as error:  # noqa: BLE001 - the answer may raise anything
                 status = f"erro: {_type(error).__name__}: {error}"
             else:
                 status = "testes visíveis ok"
                 passed += points
         statuses[name] = status
-        print(f"{title} ({points} pontos): {status}")
+        print(f"{title} ({points} {'ponto' if points == 1 else 'pontos'}): {status}")
     print(f"Testes visíveis ok em {passed} de {total} pontos corrigidos automaticamente. "
           "A nota vem dos testes ocultos, mais completos, e das respostas corrigidas pelo professor.")
     return statuses
