@@ -44,11 +44,9 @@ OK = "testes visíveis ok"
 BLANK = "ainda sem resposta"
 CALL = "if not CORRIGINDO:\n    conferencia = checks.visible_tests_summary(In, EXERCISES, globals())"
 CORRIGINDO = 'CORRIGINDO = bool(os.environ.get("NBGRADER_EXECUTION"))'
-# aula04 and aula06 are being converted on branches aula04-rules and aula06-rules (other
-# helpers); until those land here their notebooks do not have the Conferência final yet.
-BEING_CONVERTED = {"aula04_passo_adaptativo", "aula06_custo_frameworks"}
 EXECUTED = ["aula01_online_batch_minibatch", "aula02_sgd_passo_aprendizagem", "aula03_momentum_nesterov",
-            "aula05_inicializacao", "lista02_inicializacao_treinamento"]
+            "aula04_passo_adaptativo", "aula05_inicializacao", "aula06_custo_frameworks",
+            "lista02_inicializacao_treinamento"]
 
 
 def src_path(nb_id):
@@ -134,19 +132,13 @@ def conferencia_problems(nb):
     return problems
 
 
-def with_conferencia_pending(nb_ids):
-    return [pytest.param(i, marks=pytest.mark.xfail(strict=False, reason="being converted on branch "
-                                                    f"{i[:6]}-rules")) if i in BEING_CONVERTED else i
-            for i in nb_ids]
-
-
 # ---------------------------------------------------------------------------- static
-@pytest.mark.parametrize("nb_id", with_conferencia_pending(IDS))
+@pytest.mark.parametrize("nb_id", IDS)
 def test_the_notebook_ends_with_the_conferencia(nb_id):
     assert conferencia_problems(nbformat.read(src_path(nb_id), as_version=4)) == []
 
 
-@pytest.mark.parametrize("nb_id", with_conferencia_pending(IDS))
+@pytest.mark.parametrize("nb_id", IDS)
 def test_the_student_version_ends_with_the_same_conferencia(nb_id):
     source = [c for c in nbformat.read(src_path(nb_id), as_version=4).cells if c.cell_type == "code"][-1]
     student = [c for c in nbformat.read(release_path(nb_id), as_version=4).cells if c.cell_type == "code"][-1]
@@ -155,8 +147,8 @@ def test_the_student_version_ends_with_the_same_conferencia(nb_id):
 
 
 def test_every_notebook_is_checked():
-    """Each notebook is executed here, has its own executed check (lista01) or is being converted."""
-    assert set(EXECUTED) | BEING_CONVERTED | {"lista01_otimizadores"} == set(IDS)
+    """Each notebook is executed here or has its own executed check (lista01's lecture test)."""
+    assert set(EXECUTED) | {"lista01_otimizadores"} == set(IDS)
 
 
 def _cell(kind, source, grade_id=None, locked=True, **meta):
