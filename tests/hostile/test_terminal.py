@@ -13,7 +13,6 @@ in a plain kernel (``use_sandbox=False``), where the text does reach them: so th
 fail. Runs only as root (the sandbox is used only then; CI runs as root).
 """
 
-import json
 import os
 import shutil
 import sys
@@ -21,19 +20,18 @@ import tempfile
 
 import pytest
 
-TESTS = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
-sys.path.insert(0, os.path.dirname(TESTS))
+sys.path.insert(0, os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__)))))
 
-NB_ID = "lista00_exemplo"
-SOURCE = os.path.join(TESTS, "hostile", NB_ID + ".ipynb")
+from tests.hostile.test_isolation import NB_ID, SOURCE, _probe_result, _submission, _submit  # noqa: E402
+
 MARKER = "t320-terminal-%d" % os.getpid()
 
 pytestmark = pytest.mark.skipif(os.geteuid() != 0, reason="the sandbox is used only as root")
 
 _WRITER = '''import json, os
-escrito = {{"stdout": os.write(1, b"\\x1b[2J\\x1b]0;{marker}\\x07{marker} stdout\\n"),
-           "stderr": os.write(2, b"\\x1b[1A\\x1b[2K{marker} stderr\\n")}}
-print("SONDA" + json.dumps(escrito))'''
+res = {{"stdout": os.write(1, b"\\x1b[2J\\x1b]0;{marker}\\x07{marker} stdout\\n"),
+       "stderr": os.write(2, b"\\x1b[1A\\x1b[2K{marker} stderr\\n")}}
+print("SONDA" + json.dumps(res))'''
 
 
 def _course_with_writer():
@@ -41,29 +39,8 @@ def _course_with_writer():
     os.chmod(base, 0o711)
     os.makedirs(os.path.join(base, "solutions", NB_ID))
     shutil.copy(SOURCE, os.path.join(base, "solutions", NB_ID, NB_ID + ".ipynb"))
-    with open(SOURCE, encoding="utf-8") as fh:
-        nb = json.load(fh)
-    answer = next(c for c in nb["cells"]
-                  if c["cell_type"] == "code" and c["metadata"].get("nbgrader", {}).get("solution"))
-    answer["source"] = _WRITER.format(marker=MARKER)
-    folder = os.path.join(base, "submitted", "escritor", NB_ID)
-    os.makedirs(folder)
-    with open(os.path.join(folder, NB_ID + ".ipynb"), "w", encoding="utf-8") as fh:
-        json.dump(nb, fh)
+    _submit(base, "escritor", _submission(_WRITER.format(marker=MARKER)))
     return base
-
-
-def _written(base):
-    """What the probe says it wrote (bytes per stream), from its autograded notebook."""
-    path = os.path.join(base, "autograded", "escritor", NB_ID, NB_ID + ".ipynb")
-    with open(path, encoding="utf-8") as fh:
-        nb = json.load(fh)
-    for cell in nb["cells"]:
-        for out in cell.get("outputs", []):
-            text = "".join(out.get("text", ""))
-            if "SONDA" in text:
-                return json.loads(text.split("SONDA", 1)[1].splitlines()[0])
-    raise AssertionError("the probe printed nothing: its cell did not run")
 
 
 def _grade_and_capture(capfd, use_sandbox):
@@ -76,7 +53,7 @@ def _grade_and_capture(capfd, use_sandbox):
                         feedback=False, csv=False)
         captured = capfd.readouterr()
         assert results[("escritor", NB_ID)]["success"], results[("escritor", NB_ID)]["log"][-2000:]
-        return _written(base), captured.out + captured.err
+        return _probe_result(base, "escritor"), captured.out + captured.err
     finally:
         shutil.rmtree(base, ignore_errors=True)
 
