@@ -61,15 +61,12 @@ c.HTMLExporter.filters = {
 # (same Execute.* settings); the rest of nbgrader's autograde pipeline is unchanged.
 if c.CourseDirectory.root not in sys.path:
     sys.path.insert(0, c.CourseDirectory.root)
+from nbgrader.converters import Autograde as _Autograde  # noqa: E402
+from nbgrader.preprocessors import Execute as _Execute  # noqa: E402
+
 c.Autograde.autograde_preprocessors = [
-    "course.trusted.TrustedExecute",
-    "nbgrader.preprocessors.IgnorePattern",
-    "nbconvert.preprocessors.ClearMetadataPreprocessor",
-    "nbgrader.preprocessors.LimitOutput",
-    "nbgrader.preprocessors.SaveAutoGrades",
-    "nbgrader.preprocessors.AssignLatePenalties",
-    "nbgrader.preprocessors.CheckCellMetadata",
-]
+    "course.trusted.TrustedExecute" if step is _Execute else step
+    for step in _Autograde.class_traits()["autograde_preprocessors"].default()]
 # ---- END trusted tests ----
 
 # ---- BEGIN semester (course/student_version.py, course/late.py, course.toml) ----

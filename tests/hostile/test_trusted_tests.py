@@ -33,19 +33,14 @@ sys.path.insert(0, os.path.dirname(HERE))
 
 from course import ROOT  # noqa: E402
 from hostile import make_hostile  # noqa: E402
+from nbgrader.converters import Autograde  # noqa: E402
 
 NB_ID = "lista00_exemplo"
 SOURCE = os.path.join(HERE, NB_ID + ".ipynb")
 SANDBOX = os.geteuid() == 0
-NBGRADER_EXECUTE = [  # nbgrader's default autograde pipeline: the tests run in the kernel
-    "nbgrader.preprocessors.Execute",
-    "nbgrader.preprocessors.IgnorePattern",
-    "nbconvert.preprocessors.ClearMetadataPreprocessor",
-    "nbgrader.preprocessors.LimitOutput",
-    "nbgrader.preprocessors.SaveAutoGrades",
-    "nbgrader.preprocessors.AssignLatePenalties",
-    "nbgrader.preprocessors.CheckCellMetadata",
-]
+# nbgrader's default autograde pipeline: the tests run in the kernel
+NBGRADER_EXECUTE = [f"{step.__module__}.{step.__name__}"
+                    for step in Autograde.class_traits()["autograde_preprocessors"].default()]
 
 
 def _course():
