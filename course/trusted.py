@@ -8,8 +8,10 @@ grade. ``TrustedExecute`` replaces it in the autograde pipeline (``nbgrader_conf
 1. every cell that is not an autograded test cell (setup, the student's answers, demos)
    runs in the kernel, in order, as nbgrader would run it;
 2. then each autograded test cell runs in a separate **trusted process** (this module's
-   ``main``, started with the grading user's rights; the student's uid can neither write to
-   it nor signal it). Its source comes from the instructor's source notebook, never from
+   ``main``, with the grading user's rights; the student's uid can neither write to it nor
+   signal it). It is forked, one per submission, from a *zygote* that the grading process
+   starts once and that has only imported numpy, matplotlib and nnlib (``zygote_main``):
+   each submission's tests start from that same state, without paying for the imports. Its source comes from the instructor's source notebook, never from
    the submission, and it is never sent to the kernel. The trusted process first runs the
    source notebook's cells tagged ``grader-setup`` (imports, data, ``checks``) and then the
    test cells in order, in one namespace. A name that is one of the student's answer names
@@ -37,6 +39,9 @@ import os
 import queue
 import re
 import secrets
+import select
+import signal
+import socket
 import subprocess
 import sys
 import tempfile
@@ -224,7 +229,6 @@ def main(argv=None):
     the kernel's connection, run the setup cells), ``{"op": "run", "source": ...}`` (one test
     cell, then tell the kernel the cell is done), ``{"op": "exit"}``.
     """
-    import socket
 
     argv = sys.argv[1:] if argv is None else argv
     sock_name = argv[0]
@@ -294,8 +298,119 @@ def main(argv=None):
     return 0
 
 
-_BOOT = "import sys; sys.path.insert(0, sys.argv[1]); from course.trusted import main; " \
-        "sys.exit(main(sys.argv[2:]))"
+# ----------------------------------------------------------------------------- zygote
+# Starting a trusted process costs about 0.5 s of CPU (Python, numpy, matplotlib, nnlib):
+# as much as a whole test phase. The grading process starts one *zygote* instead, which
+# imports those modules once and forks a trusted process per submission. The zygote runs
+# no test and no student code: each fork starts from the same freshly imported state.
+PRELOAD = ("numpy", "matplotlib.pyplot", "threadpoolctl", "course.channel")
+_ZYGOTE_BOOT = ("import sys; sys.path.insert(0, sys.argv[1]); from course.trusted import "
+                "zygote_main; sys.exit(zygote_main(int(sys.argv[2])))")
+
+
+def _preload():
+    """Import what every trusted process needs: ``PRELOAD`` and every module of nnlib."""
+    import importlib
+    import pkgutil
+
+    import matplotlib
+
+    matplotlib.use("Agg")
+    for name in PRELOAD:
+        importlib.import_module(name)
+    import nnlib
+
+    for info in pkgutil.walk_packages(nnlib.__path__, "nnlib."):
+        with contextlib.suppress(ImportError):
+            importlib.import_module(info.name)
+
+
+def zygote_main(fd):
+    """The zygote: preload, then fork one trusted process per request on socket ``fd``.
+
+    A request is ``{"cwd": folder, "argv": [...]}`` with two file descriptors attached (the
+    new process's stdin and stdout); the reply is ``{"pid": n}``. The zygote exits when the
+    grading process closes its end of the socket.
+    """
+    _preload()
+    signal.signal(signal.SIGCHLD, signal.SIG_IGN)  # forked processes are reaped by the kernel
+    ctl = socket.socket(fileno=fd)
+    while True:
+        try:
+            msg, fds, _, _ = socket.recv_fds(ctl, 1 << 16, 2)
+        except OSError:
+            return 0
+        if not msg:
+            return 0
+        request = json.loads(msg)
+        pid = os.fork()
+        if pid == 0:  # pragma: no cover - runs in the forked trusted process
+            code = 1
+            try:
+                ctl.close()
+                signal.signal(signal.SIGCHLD, signal.SIG_DFL)
+                os.dup2(fds[0], 0)
+                os.dup2(fds[1], 1)
+                null = os.open(os.devnull, os.O_WRONLY)
+                os.dup2(null, 2)
+                for f in (*fds, null):
+                    os.close(f)
+                sys.stdin = io.TextIOWrapper(io.FileIO(0, "r", closefd=False), encoding="utf-8")
+                os.chdir(request["cwd"])
+                code = main(request["argv"])
+            finally:
+                os._exit(code)
+        for f in fds:
+            os.close(f)
+        ctl.sendall(json.dumps({"pid": pid}).encode())
+
+
+class _Zygote:
+    """The grading process's zygote (one per process, started on first use)."""
+
+    _lock = threading.Lock()
+    _current = None
+
+    def __init__(self):
+        self.ctl, theirs = socket.socketpair()
+        env = {k: v for k, v in os.environ.items() if not k.startswith("NBGRADER_")}
+        env.update(MPLBACKEND="Agg", PYTHONDONTWRITEBYTECODE="1", OPENBLAS_NUM_THREADS="1",
+                   OMP_NUM_THREADS="1", MKL_NUM_THREADS="1")
+        self.proc = subprocess.Popen([sys.executable, "-c", _ZYGOTE_BOOT, ROOT, str(theirs.fileno())],
+                                     pass_fds=(theirs.fileno(),), stdin=subprocess.DEVNULL,
+                                     stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL, env=env)
+        theirs.close()
+
+    @classmethod
+    def spawn(cls, cwd, argv):
+        """Fork a trusted process running ``main(argv)`` in ``cwd``: (pid, stdin, stdout)."""
+        with cls._lock:
+            for _ in range(2):  # a zygote that died (killed, out of memory) is replaced once
+                if cls._current is None or cls._current.proc.poll() is not None:
+                    cls._current = cls()
+                try:
+                    return cls._current._fork(cwd, argv)
+                except (OSError, ValueError):
+                    cls._current.proc.kill()
+                    cls._current = None
+            raise RuntimeError("the trusted process could not be started")
+
+    def _fork(self, cwd, argv):
+        in_r, in_w = os.pipe()
+        out_r, out_w = os.pipe()
+        try:
+            socket.send_fds(self.ctl, [json.dumps({"cwd": cwd, "argv": argv}).encode()],
+                            [in_r, out_w])
+            reply = json.loads(self.ctl.recv(1 << 16))
+        except BaseException:
+            for f in (in_w, out_r):
+                os.close(f)
+            raise
+        finally:
+            os.close(in_r)
+            os.close(out_w)
+        return (reply["pid"], os.fdopen(in_w, "w", encoding="utf-8"),
+                os.fdopen(out_r, encoding="utf-8"))
 
 
 # ----------------------------------------------------------------------------- preprocessor
@@ -513,36 +628,37 @@ def remove_notebook_files(workdir):
 
 
 class _Runner:
-    """The trusted process and the queue of its replies."""
+    """One submission's trusted process (forked by the zygote) and the queue of its replies."""
 
     def __init__(self, sock_name, workdir):
         self.sock_name = sock_name
-        env = {k: v for k, v in os.environ.items() if not k.startswith("NBGRADER_")}
-        env.update(MPLBACKEND="Agg", PYTHONDONTWRITEBYTECODE="1", OPENBLAS_NUM_THREADS="1",
-                   OMP_NUM_THREADS="1", MKL_NUM_THREADS="1")
-        self.err = tempfile.TemporaryFile()
-        self.proc = subprocess.Popen([sys.executable, "-c", _BOOT, ROOT, sock_name], cwd=workdir,
-                                     stdin=subprocess.PIPE, stdout=subprocess.PIPE,
-                                     stderr=self.err, env=env, text=True)
+        self.pid, self.stdin, self.stdout = _Zygote.spawn(workdir, [sock_name])
+        try:
+            self.pidfd = os.pidfd_open(self.pid)
+        except ProcessLookupError:  # already gone: every ask() then times out at once
+            self.pidfd = None
         self.replies = queue.Queue()
         threading.Thread(target=self._read, daemon=True).start()
 
     def _read(self):
-        for line in self.proc.stdout:
-            with contextlib.suppress(ValueError):
-                self.replies.put(json.loads(line))
+        with self.stdout:  # EOF when the trusted process has exited
+            for line in self.stdout:
+                with contextlib.suppress(ValueError):
+                    self.replies.put(json.loads(line))
         self.replies.put(None)
 
     def alive(self):
-        return self.proc.poll() is None
+        if self.pidfd is None:
+            return False
+        return not select.select([self.pidfd], [], [], 0)[0]  # readable once it has exited
 
     def ask(self, command, timeout):
         """Send ``command`` (unless None) and wait for the next reply; None on timeout/exit."""
         if command is not None:
             try:
-                self.proc.stdin.write(json.dumps(command) + "\n")
-                self.proc.stdin.flush()
-            except OSError:
+                self.stdin.write(json.dumps(command) + "\n")
+                self.stdin.flush()
+            except (OSError, ValueError):
                 return None
         try:
             answer = self.replies.get(timeout=timeout)
@@ -553,19 +669,23 @@ class _Runner:
         return answer
 
     def kill(self):
-        with contextlib.suppress(OSError):
-            self.proc.kill()
+        if self.pidfd is not None:
+            with contextlib.suppress(OSError):
+                signal.pidfd_send_signal(self.pidfd, signal.SIGKILL)
+
+    def _wait(self, timeout):
+        return self.pidfd is None or bool(select.select([self.pidfd], [], [], timeout)[0])
 
     def close(self):
-        with contextlib.suppress(OSError):
-            self.proc.stdin.write(json.dumps({"op": "exit"}) + "\n")
-            self.proc.stdin.close()
-        try:
-            self.proc.wait(timeout=5)
-        except subprocess.TimeoutExpired:
+        with contextlib.suppress(OSError, ValueError):
+            self.stdin.write(json.dumps({"op": "exit"}) + "\n")
+            self.stdin.close()
+        if not self._wait(5):
             self.kill()
-            self.proc.wait()
-        self.err.close()
+            self._wait(5)
+        if self.pidfd is not None:
+            os.close(self.pidfd)
+            self.pidfd = None
 
 
 def __getattr__(name):
