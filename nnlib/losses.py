@@ -157,6 +157,24 @@ def focal_loss(logits, y, gamma=2.0, alpha=0.25):
     α_t = α if d = 1 else 1 - α. γ = 0 and α = 0.5 give half the binary cross-entropy.
     torchvision's ``sigmoid_focal_loss`` (reduction="mean") computes the same value.
     """
+    gamma, _, alpha_t, pt, log_pt = _focal_terms(logits, y, gamma, alpha)
+    return _focal_value(gamma, alpha_t, pt, log_pt)
+
+
+def focal_loss_grad(logits, y, gamma=2.0, alpha=0.25):
+    """∂FL/∂z = s α_t [γ p_t (1 - p_t)^γ log p_t - (1 - p_t)^(γ+1)] / N, with s = 2d - 1."""
+    gamma, s, alpha_t, pt, log_pt = _focal_terms(logits, y, gamma, alpha)
+    return _focal_grad(gamma, s, alpha_t, pt, log_pt)
+
+
+def focal_loss_value_and_grad(logits, y, gamma=2.0, alpha=0.25):
+    """FL and ∂FL/∂z of :func:`focal_loss` from one p_t (what training calls)."""
+    gamma, s, alpha_t, pt, log_pt = _focal_terms(logits, y, gamma, alpha)
+    return _focal_value(gamma, alpha_t, pt, log_pt), _focal_grad(gamma, s, alpha_t, pt, log_pt)
+
+
+def _focal_terms(logits, y, gamma, alpha):
+    """γ, s = 2d - 1, α_t, p_t and log p_t of every example."""
     logits = np.asarray(logits)
     y = _binary_targets(logits, y)
     gamma, alpha = _check_focal(gamma, alpha)
@@ -164,20 +182,16 @@ def focal_loss(logits, y, gamma=2.0, alpha=0.25):
     log_pt = -_softplus(-s * logits)  # log σ(s z) = log p_t
     pt = np.exp(log_pt)
     alpha_t = np.where(y == 1, alpha, 1.0 - alpha)
+    return gamma, s, alpha_t, pt, log_pt
+
+
+def _focal_value(gamma, alpha_t, pt, log_pt):
     return float(np.mean(-alpha_t * (1.0 - pt) ** gamma * log_pt))
 
 
-def focal_loss_grad(logits, y, gamma=2.0, alpha=0.25):
-    """∂FL/∂z = s α_t [γ p_t (1 - p_t)^γ log p_t - (1 - p_t)^(γ+1)] / N, with s = 2d - 1."""
-    logits = np.asarray(logits)
-    y = _binary_targets(logits, y)
-    gamma, alpha = _check_focal(gamma, alpha)
-    s = 2.0 * y - 1.0
-    log_pt = -_softplus(-s * logits)
-    pt = np.exp(log_pt)
-    alpha_t = np.where(y == 1, alpha, 1.0 - alpha)
+def _focal_grad(gamma, s, alpha_t, pt, log_pt):
     per_example = s * alpha_t * (gamma * pt * (1.0 - pt) ** gamma * log_pt - (1.0 - pt) ** (gamma + 1.0))
-    return per_example / logits.size
+    return per_example / pt.size
 
 
 def _check_focal(gamma, alpha):
@@ -219,7 +233,7 @@ LOSSES = {
     "binary_cross_entropy": Loss(
         "binary_cross_entropy", binary_cross_entropy, binary_cross_entropy_grad, "linear", True
     ),
-    "focal_loss": Loss("focal_loss", focal_loss, focal_loss_grad, "linear", True),
+    "focal_loss": Loss("focal_loss", focal_loss, focal_loss_grad, "linear", True, focal_loss_value_and_grad),
 }
 
 
@@ -241,5 +255,6 @@ def get(name, **hyper):
         raise TypeError(f"focal_loss takes gamma and alpha, got {sorted(unknown)}")
     _check_focal(hyper.get("gamma", 2.0), hyper.get("alpha", 0.25))
     return Loss(
-        "focal_loss", partial(focal_loss, **hyper), partial(focal_loss_grad, **hyper), "linear", True
+        "focal_loss", partial(focal_loss, **hyper), partial(focal_loss_grad, **hyper), "linear", True,
+        partial(focal_loss_value_and_grad, **hyper),
     )

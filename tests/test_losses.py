@@ -38,6 +38,18 @@ def test_focal_gradient_for_several_hyper_parameters(gamma, alpha):
     assert relative_error(loss.grad(BIN_LOGITS, BIN_Y), numeric) < 1e-7
 
 
+@pytest.mark.parametrize("name, hyper", [(name, {}) for name in sorted(CASES)]
+                         + [("focal_loss", {"gamma": 0.5, "alpha": 0.9})])
+def test_value_and_grad_is_value_and_grad_to_the_last_bit(name, hyper):
+    """Training calls value_and_grad (one pass where a loss has a fused form); it must give
+    exactly what value and grad give, so a trajectory does not depend on which one is called."""
+    out, y = CASES[name]
+    loss = losses.get(name, **hyper)
+    J, g = loss.value_and_grad(out, y)
+    assert J == loss.value(out, y)
+    assert np.array_equal(g, loss.grad(out, y))
+
+
 def test_mse_is_the_mean_over_examples_and_outputs():
     e = Y_TRUE - Y_PRED
     expected = sum(float(x) ** 2 for x in e.ravel()) / e.size
