@@ -34,6 +34,8 @@ c.GenerateFeedback.preprocessors = [
     "course.feedback.ScrubHiddenTestOutputs",
     "nbgrader.preprocessors.ClearHiddenTests",
 ]
+# nbgrader's HTMLExporter with its templates compiled once per grading process, not per file
+c.GenerateFeedback.exporter_class = "course.feedback.FeedbackExporter"
 
 # ---- BEGIN student markup is inert (course/safe_html.py) ----
 # The formgrader's manual-grading page and the feedback HTML are HTMLExporter pages of the

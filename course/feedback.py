@@ -5,10 +5,15 @@ failing test cell's traceback quotes the source around the failing line: when a 
 check fails, IPython prints the lines after it, which are the first hidden tests. This
 preprocessor runs before ``ClearHiddenTests`` (while the hidden block is still in the
 source) and replaces every output line that quotes a hidden line.
+
+``FeedbackExporter`` is the exporter nbgrader writes the feedback HTML with
+(``nbgrader_config.py``): nbconvert's own, compiling its templates once per process.
 """
 
 import re
 
+import jinja2
+from nbconvert.exporters import HTMLExporter
 from nbconvert.preprocessors import Preprocessor
 
 BEGIN, END = "### BEGIN HIDDEN TESTS", "### END HIDDEN TESTS"
@@ -55,3 +60,32 @@ class ScrubHiddenTestOutputs(Preprocessor):
                 if key in output.get("data", {}):
                     output["data"][key] = scrub(output["data"][key], secrets)
         return cell, resources
+
+
+class _TemplatesInMemory(jinja2.BytecodeCache):
+    """Compiled jinja templates kept for the life of the process, checked against the
+    template's source (jinja stores a checksum in each bucket and recompiles on a change)."""
+
+    def __init__(self):
+        self._code = {}
+
+    def load_bytecode(self, bucket):
+        code = self._code.get(bucket.key)
+        if code is not None:
+            bucket.bytecode_from_string(code)
+
+    def dump_bytecode(self, bucket):
+        self._code[bucket.key] = bucket.bytecode_to_string()
+
+
+class FeedbackExporter(HTMLExporter):
+    """nbconvert's HTMLExporter (the same templates, filters and sanitizing) that compiles
+    its templates once per grading process: nbgrader makes a new exporter for every
+    feedback file, and compiling the feedback templates took 0.15 s each time."""
+
+    _compiled = _TemplatesInMemory()
+
+    def _create_environment(self):
+        environment = super()._create_environment()
+        environment.bytecode_cache = self._compiled
+        return environment

@@ -6,6 +6,7 @@ before nbgrader's ``ClearHiddenTests`` removes them from the source.
 """
 
 import os
+import re
 import sys
 
 import nbformat
@@ -60,3 +61,32 @@ def test_configured_before_clear_hidden_tests():
 
     order = list(load_config().GenerateFeedback.preprocessors)
     assert order.index("course.feedback.ScrubHiddenTestOutputs") < order.index("nbgrader.preprocessors.ClearHiddenTests")
+
+
+def test_feedback_exporter_writes_what_nbconverts_html_exporter_writes_and_compiles_once():
+    """The feedback HTML is nbconvert's HTMLExporter page (same templates, sanitizing filters);
+    only the compiled templates are kept between files."""
+    from nbconvert.exporters import HTMLExporter
+    from nbgrader.converters import GenerateFeedback
+    from nbgrader.coursedir import CourseDirectory
+
+    from course import load_config
+    from course.feedback import FeedbackExporter
+
+    config = load_config()
+    converter = GenerateFeedback(coursedir=CourseDirectory(config=config), config=config)
+    assert converter.exporter_class is FeedbackExporter
+    nb = executed_notebook()
+    resources = {"nbgrader": {"notebook": "lista", "score": 1.0, "max_score": 2.0, "late_penalty": 0}}
+
+    def export(exporter_class):
+        return exporter_class(config=converter.config).from_notebook_node(nb, resources=dict(resources))[0]
+
+    plain, first = export(HTMLExporter), export(FeedbackExporter)
+    compiled = dict(FeedbackExporter._compiled._code)
+    assert compiled  # the templates were compiled into the shared cache
+    second = export(FeedbackExporter)
+    strip_ids = re.compile(r"[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}")
+    assert strip_ids.sub("", first) == strip_ids.sub("", plain) == strip_ids.sub("", second)
+    assert FeedbackExporter._compiled._code == compiled  # the second file compiled nothing new
+    assert "lista (Score: 1.0 / 2.0)" in first  # nbgrader's feedback template
