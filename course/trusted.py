@@ -437,6 +437,9 @@ def _make_preprocessor():
     from nbclient.exceptions import CellTimeoutError, DeadKernelError
     from nbformat.v4 import new_output
     from nbgrader.preprocessors import Execute
+    from traitlets import Bool
+
+    from course.sandbox import KERNEL_NAME as SANDBOX_KERNEL
 
     def call(f, *args, **kwargs):
         res = f(*args, **kwargs)
@@ -449,7 +452,47 @@ def _make_preprocessor():
     class TrustedExecute(Execute):
         """nbgrader's ``Execute`` with the autograded test cells run in a trusted process."""
 
+        allow_outside_sandbox = Bool(
+            False, help="Run the student's cells in the kernel Execute.kernel_name names "
+            "even when it is not the grading sandbox's (course.grade sets it for "
+            "--no-sandbox). Otherwise a submission graded without make grade's sandbox "
+            "settings (the formgrader's Autograde button, a hand-run `nbgrader autograde`) "
+            "is put in the sandbox here, instead of running as the instructor.").tag(config=True)
+
         def preprocess(self, nb, resources=None, km=None):
+            if self.allow_outside_sandbox or self.kernel_name == SANDBOX_KERNEL:
+                return self._preprocess(nb, resources, km)
+            with self._in_sandbox():
+                return self._preprocess(nb, resources, None)
+
+        @contextlib.contextmanager
+        def _in_sandbox(self):
+            """This submission in the sandbox kernel with a grader uid of its own, as
+            ``make grade`` runs it (``course.grade``); its processes killed afterwards."""
+            import copy
+
+            from traitlets.config import Config
+
+            from course import sandbox
+
+            self.log.warning("TrustedExecute: not started by make grade; grading this "
+                             "submission in the sandbox kernel %s", SANDBOX_KERNEL)
+            with sandbox.GraderUid() as uid:
+                sandbox.install_kernel()
+                extra = Config()
+                for key, value in sandbox.kernel_config(uid).items():
+                    section, trait = key.split(".")
+                    extra[section][trait] = value
+                confined = copy.deepcopy(self.config)  # the parent's config stays as it is
+                confined.merge(extra)
+                saved = self.config, self.kernel_name
+                self.config, self.kernel_name = confined, SANDBOX_KERNEL
+                try:
+                    yield
+                finally:
+                    self.config, self.kernel_name = saved
+
+        def _preprocess(self, nb, resources, km):
             NotebookClient.__init__(self, nb, km)
             self.reset_execution_trackers()
             self._check_assign_resources(resources)
