@@ -25,7 +25,7 @@ lab: $(PY)
 	$(PIP) install --quiet -e '$(LAB_SPEC)' $(LAB_INDEX)
 	mkdir -p $(VENV)/share/jupyter/lab/settings/overrides.d
 	echo '{"@jupyterlab/apputils-extension:notification": {"fetchNews": "false", "checkForUpdates": false}}' > $(VENV)/share/jupyter/lab/settings/overrides.d/t320-nnlib.json
-	$(VENV)/bin/jupyter lab --notebook-dir=. $(ROOT_FLAG) $(LAB_ARGS)
+	$(VENV)/bin/jupyter lab --notebook-dir=. --config="$(CURDIR)/course/lab_config.py" $(ROOT_FLAG) $(LAB_ARGS)
 
 test: $(PY)
 	$(PIP) install --quiet -e '.[test]'

@@ -10,7 +10,11 @@ the submission is loaded:
 - the formgrader's manual-grading page ``/formgrader/submissions/<id>/``;
 - the feedback HTML in a browser tab (``/files/feedback/...html``);
 - the feedback HTML in JupyterLab's HTML viewer (``/lab/tree/feedback/...html``);
-- the autograded notebook opened in JupyterLab.
+- the autograded notebook opened in JupyterLab;
+- the ``.html`` and ``.svg`` files handed in beside the notebook, as the formgrader serves
+  them (``/formgrader/submissions/<id>/<file>``) and under ``/files/`` (``course/student_files.py``),
+  with a control that opens the same files from a folder that is not a student's and sees
+  their script run.
 
 Each attack, if it ran, would request ``<beacon>/<name>`` from a recording server of the
 test, fetch ``/api/contents/t320-ataque-<name>`` from the Jupyter server and change the
@@ -44,6 +48,8 @@ STUDENT = "atacante"
 FIXTURE = os.path.join(os.path.dirname(HERE), "hostile", NB_ID + ".ipynb")
 SETTLE = 3.0  # seconds a page gets to run whatever it would run after it loaded
 ROOT_USER = os.geteuid() == 0
+CONTROL_FOLDER = "material_extra"  # where the same files are not a student's
+HANDED_IN = sorted(make_markup.handed_in_files("/"))
 
 
 # ---------------------------------------------------------------------------- fixtures
@@ -92,6 +98,11 @@ def course(beacon):
     os.makedirs(sub)
     with open(os.path.join(sub, NB_ID + ".ipynb"), "wb") as fh:
         fh.write(make_markup.submission(source, beacon.url))
+    for folder in (sub, os.path.join(base, CONTROL_FOLDER)):  # the control: not a student folder
+        os.makedirs(folder, exist_ok=True)
+        for name, text in make_markup.handed_in_files(beacon.url).items():
+            with open(os.path.join(folder, name), "w", encoding="utf-8") as fh:
+                fh.write(text)
     # what `make lab` finds at the root of a real course: its config and the course package
     labserver.scratch_course(base, folders=())
     shutil.copytree(os.path.join(labserver.REPO, "course"), os.path.join(base, "course"),
@@ -260,3 +271,42 @@ def test_autograded_notebook_in_jupyterlab(lab, beacon, page):
         assert png_shown(answer) >= 1, "the PNG figure does not show"
     finally:
         lab.shutdown_kernels(path)
+
+
+def test_handed_in_files_reach_the_autograded_folder(course):
+    folder = os.path.dirname(autograded_path(course))
+    assert set(HANDED_IN) <= set(os.listdir(folder)), "nbgrader did not copy the handed-in files"
+
+
+def test_answer_link_to_its_file_is_not_a_link_in_the_formgrader(lab, course, page):
+    page.goto(f"{lab.base}formgrader/submissions/{submission_id(course)}/?token={lab.token}")
+    page.wait_for_selector("#notebook-container .cell")
+    link = page.locator("#notebook-container a", has_text=make_markup.LINK_TEXT)
+    assert link.count() >= 1, "the answer's link text is gone"
+    assert link.first.get_attribute("href") is None, "a relative link into the server survived"
+
+
+@pytest.mark.parametrize("name", HANDED_IN)
+def test_handed_in_file_served_by_the_formgrader(lab, course, beacon, page, name):
+    page.goto(f"{lab.base}formgrader/submissions/{submission_id(course)}/{name}?token={lab.token}")
+    page.wait_for_load_state()
+    assert make_markup.HANDED_IN_TEXT in page.content(), f"{name} was not served"
+    assert_inert(page, lab, beacon, f"formgrader-{name}")
+
+
+@pytest.mark.parametrize("folder", ["autograded", "submitted", "%61utograded"])
+@pytest.mark.parametrize("name", HANDED_IN)
+def test_handed_in_file_under_files(lab, beacon, page, folder, name):
+    page.goto(f"{lab.base}files/{folder}/{STUDENT}/{NB_ID}/{name}?token={lab.token}")
+    page.wait_for_load_state()
+    assert make_markup.HANDED_IN_TEXT in page.content(), f"{folder}/{name} was not served"
+    assert_inert(page, lab, beacon, f"files-{folder.strip('%')}-{name}")
+
+
+def test_control_the_same_file_elsewhere_runs_its_script(lab, beacon, page):
+    """Outside the student folders JupyterLab's own policy lets a file's script run (in an
+    origin of its own): the beacon hears it, so the inert pages above are a real result."""
+    page.goto(f"{lab.base}files/{CONTROL_FOLDER}/anexo.html?token={lab.token}")
+    page.wait_for_load_state()
+    time.sleep(SETTLE)
+    assert "/file_html" in beacon.hits, f"the control's script did not run: {beacon.hits}"

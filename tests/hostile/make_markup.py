@@ -6,7 +6,9 @@ Built from the small fixture ``lista00_exemplo.ipynb``:
   formgrader shows a markdown answer, and the submission waits for manual grading);
 - :func:`submission` answers it: correct code answers, plus one attack per entry of
   :data:`ATTACKS` in the first answer cell, raw HTML and script in the markdown answer, a
-  matplotlib figure (PNG) and a line of text the instructor must still see.
+  matplotlib figure (PNG) and a line of text the instructor must still see;
+- :func:`handed_in_files` are the ``.html`` and ``.svg`` files handed in beside it, with
+  script; the markdown answer links to the ``.html`` one.
 
 Every attack runs :func:`signal_js` for its name: it loads ``<beacon><name>`` as an image (a
 request to the test's recording server), fetches ``/api/contents/t320-ataque-<name>`` from the
@@ -59,6 +61,21 @@ ATTACKS = {
 }
 #: Attacks placed in the markdown answer cell (raw HTML in markdown).
 MARKDOWN_ATTACKS = ("md_script", "md_img", "md_iframe")
+#: Text of the files handed in beside the notebook, and of the answer's link to one of them.
+HANDED_IN_TEXT = "ANEXO DO ALUNO"
+LINK_TEXT = "veja a minha figura interativa"
+
+
+def handed_in_files(beacon):
+    """{file name: text} of the files the student hands in beside the notebook (an LMS zip
+    or a folder copied by hand can hold them); each runs :func:`signal_js` if its script runs."""
+    return {
+        "anexo.html": (f"<!doctype html><title>anexo</title><p>{HANDED_IN_TEXT}</p>"
+                       f"<script>{signal_js('file_html', beacon)}</script>"),
+        "anexo.svg": (f'<svg xmlns="http://www.w3.org/2000/svg" width="200" height="40" '
+                      f'onload="{signal_js("file_svg", beacon)}"><text y="20">{HANDED_IN_TEXT}</text>'
+                      f"<script>{signal_js('file_svg_script', beacon)}</script></svg>"),
+    }
 
 
 def all_names():
@@ -106,6 +123,7 @@ def _markdown_answer(beacon):
         f"<script>{signal_js('md_script', beacon)}</script>",
         f'<img src="x" onerror="{signal_js("md_img", beacon)}">',
         f'<iframe srcdoc="<script>{signal_js("md_iframe", beacon)}</script>"></iframe>',
+        f'<a href="anexo.html">{LINK_TEXT}</a>',
     ])
 
 
