@@ -5,7 +5,8 @@ Built from the small fixture ``lista00_exemplo.ipynb``:
 - :func:`source` adds a manually graded markdown answer cell to the fixture (so the
   formgrader shows a markdown answer, and the submission waits for manual grading);
 - :func:`submission` answers it: correct code answers, plus one attack per entry of
-  :data:`ATTACKS` in the first answer cell, raw HTML and script in the markdown answer, a
+  :data:`ATTACKS` in the first answer cell, raw HTML and script in the markdown answer and
+  in a raw cell it adds (marked ``text/html``), a
   matplotlib figure (PNG) and a line of text the instructor must still see;
 - :func:`handed_in_files` are the ``.html`` and ``.svg`` files handed in beside it, with
   script; the markdown answer links to the ``.html`` one.
@@ -61,6 +62,9 @@ ATTACKS = {
 }
 #: Attacks placed in the markdown answer cell (raw HTML in markdown).
 MARKDOWN_ATTACKS = ("md_script", "md_img", "md_iframe")
+#: Attacks in a raw cell the student adds, marked as HTML (nbconvert copies such cells into
+#: the page as they are, unless cleaned).
+RAW_ATTACKS = ("raw_script", "raw_img")
 #: Text of the files handed in beside the notebook, and of the answer's link to one of them.
 HANDED_IN_TEXT = "ANEXO DO ALUNO"
 LINK_TEXT = "veja a minha figura interativa"
@@ -79,8 +83,8 @@ def handed_in_files(beacon):
 
 
 def all_names():
-    """Every attack name a page could report (code outputs and markdown)."""
-    return sorted(ATTACKS) + ["bundle_js"] + list(MARKDOWN_ATTACKS)
+    """Every attack name a page could report (code outputs, markdown and raw cells)."""
+    return sorted(ATTACKS) + ["bundle_js"] + list(MARKDOWN_ATTACKS) + list(RAW_ATTACKS)
 
 
 def _nbg(cell):
@@ -141,4 +145,7 @@ def submission(source_nb, beacon):
     for cell in nb["cells"]:
         if _nbg(cell).get("grade_id") == MARKDOWN_ID:
             cell["source"] = _markdown_answer(beacon)
+    nb["cells"].append({"cell_type": "raw", "id": "anexo-cru", "metadata": {"raw_mimetype": "text/html"},
+                        "source": f"<script>{signal_js('raw_script', beacon)}</script>"
+                                  f'<img src="x" onerror="{signal_js("raw_img", beacon)}">'})
     return json.dumps(nb, indent=1, ensure_ascii=False).encode()
