@@ -18,9 +18,11 @@ What the launcher does as root, in order:
    scratch home (read-write) exist; inside, a small dropper becomes the grader uid (which
    clears every capability), restores SIGINT and execs ``ipykernel`` with a scrubbed
    environment;
-3. the parent (still root) waits for the sandbox, removes the links, kills every process
-   left under the grader uid (a backstop: the PID namespace already ended them) and deletes
-   the scratch home.
+3. the parent (still root) waits for the sandbox, watching the scratch home (the only
+   place the kernel can write, on the host's disk: ``RLIMIT_FSIZE`` caps one file, not how
+   many): past ``SCRATCH_MB`` or ``SCRATCH_FILES`` it kills the sandbox. Then it removes
+   the links, kills every process left under the grader uid (a backstop: the PID namespace
+   already ended them) and deletes the scratch home.
 
 Without root there is no sandbox: the launcher applies the resource limits only and says
 so on stderr.
@@ -42,6 +44,8 @@ MEM_MB = int(os.environ.get("T320_GRADER_MEM_MB", "3072"))
 CPU_S = int(os.environ.get("T320_GRADER_CPU_S", "300"))
 NPROC = int(os.environ.get("T320_GRADER_NPROC", "32"))
 FSIZE_MB = int(os.environ.get("T320_GRADER_FSIZE_MB", "64"))
+SCRATCH_MB = int(os.environ.get("T320_GRADER_SCRATCH_MB", "256"))
+SCRATCH_FILES = int(os.environ.get("T320_GRADER_SCRATCH_FILES", "10000"))
 
 # environment variables passed through to the kernel; everything else is dropped
 _KEEP_ENV = ("PATH", "LANG", "LC_ALL", "LC_CTYPE", "NBGRADER_EXECUTION", "NBGRADER_VALIDATING",
@@ -382,12 +386,7 @@ def _run(argv, env, home, links, uid):
 
     signal.signal(signal.SIGTERM, forward)
     signal.signal(signal.SIGHUP, forward)
-    while True:
-        try:
-            _, status = os.waitpid(pid, 0)
-            break
-        except InterruptedError:
-            continue
+    status = _wait_watching_scratch(pid, home)
     for link in links:
         with contextlib.suppress(OSError):
             os.unlink(link)
@@ -395,6 +394,64 @@ def _run(argv, env, home, links, uid):
         kill_grader_processes(uid)
     shutil.rmtree(home, ignore_errors=True)
     return os.waitstatus_to_exitcode(status)
+
+
+def scratch_usage(home, max_entries=SCRATCH_FILES):
+    """(bytes on disk, entries) under ``home``; stops counting past ``max_entries``."""
+    used, entries, folders = 0, 0, [home]
+    while folders and entries <= max_entries:
+        try:
+            listing = os.scandir(folders.pop())
+        except OSError:
+            continue
+        with listing:
+            for entry in listing:
+                entries += 1
+                if entries > max_entries:
+                    break
+                try:
+                    if entry.is_dir(follow_symlinks=False):
+                        folders.append(entry.path)
+                    else:
+                        used += entry.stat(follow_symlinks=False).st_blocks * 512
+                except OSError:
+                    pass
+    return used, entries
+
+
+def _wait_watching_scratch(pid, home, interval=0.1):
+    """Wait for the sandbox ``pid``; kill it once ``home`` holds more than ``SCRATCH_MB``
+    or ``SCRATCH_FILES`` entries (a submission filling the instructor's disk, or its
+    inodes, while its cell runs: about 0.4 GB/s on the course's machine). Its exit status."""
+    import select
+
+    killed = False
+    try:
+        exited = os.pidfd_open(pid)  # readable once the sandbox has exited: no polling delay
+    except OSError:
+        exited = None
+    while True:
+        try:
+            done, status = os.waitpid(pid, os.WNOHANG)
+        except InterruptedError:
+            continue
+        if done:
+            if exited is not None:
+                os.close(exited)
+            return status
+        if not killed:
+            used, entries = scratch_usage(home)
+            if used > SCRATCH_MB * 2**20 or entries > SCRATCH_FILES:
+                print(f"t320-grader: the submission wrote {used >> 20} MB in {entries} entries to "
+                      f"its scratch folder (limits {SCRATCH_MB} MB, {SCRATCH_FILES} entries): "
+                      "kernel stopped", file=sys.stderr)
+                with contextlib.suppress(ProcessLookupError):
+                    os.kill(pid, signal.SIGKILL)
+                killed = True
+        if exited is not None:
+            select.select([exited], [], [], interval)
+        else:
+            time.sleep(interval)
 
 
 def ipc_dir(uid=None):
