@@ -437,7 +437,7 @@ def _make_preprocessor():
     from nbclient.exceptions import CellTimeoutError, DeadKernelError
     from nbformat.v4 import new_output
     from nbgrader.preprocessors import Execute
-    from traitlets import Bool
+    from traitlets import Bool, Integer
 
     from course.sandbox import KERNEL_NAME as SANDBOX_KERNEL
 
@@ -451,6 +451,12 @@ def _make_preprocessor():
 
     class TrustedExecute(Execute):
         """nbgrader's ``Execute`` with the autograded test cells run in a trusted process."""
+
+        max_output_bytes = Integer(
+            32 * 2**20, help="Bytes of output (text, pictures, errors, widget state) the "
+            "student's cells may send in all. Past it the kernel's further outputs are "
+            "dropped and the cell says so: nbclient keeps every output in memory, and the "
+            "graded notebook, the gradebook and the feedback would hold them.").tag(config=True)
 
         allow_outside_sandbox = Bool(
             False, help="Run the student's cells in the kernel Execute.kernel_name names "
@@ -495,6 +501,7 @@ def _make_preprocessor():
         def _preprocess(self, nb, resources, km):
             NotebookClient.__init__(self, nb, km)
             self.reset_execution_trackers()
+            self._output_bytes, self._output_cut = 0, False
             self._check_assign_resources(resources)
             tests = [i for i, c in enumerate(self.nb.cells) if is_test_cell(c)]
             runner = None
@@ -533,6 +540,37 @@ def _make_preprocessor():
                 if tests:
                     self._run_tests(tests, runner, resources)
                 self.log.info("TrustedExecute: trusted tests took %.2f s", time.monotonic() - t_kernel)
+
+        # ---- what the student's cells send back
+        def process_message(self, msg, cell, cell_index):
+            if msg["msg_type"] in KEPT_MESSAGES and not self._within_output_budget(msg, cell):
+                return None
+            return super().process_message(msg, cell, cell_index)
+
+        def _within_output_budget(self, msg, cell):
+            size = kept_size(msg)
+            if self._output_bytes + size <= self.max_output_bytes:
+                self._output_bytes += size
+                return True
+            if not self._output_cut:
+                self._output_cut = True
+                self.log.warning("TrustedExecute: output over %d bytes; the rest is dropped",
+                                 self.max_output_bytes)
+                cell.outputs.append(new_output("stream", name="stderr", text=OUTPUT_CUT.format(
+                    mb=self.max_output_bytes / 2**20)))
+            return False
+
+        def on_cell_executed(self, **kwargs):
+            # nbgrader adds the reply's error to the cell when no error output arrived (the
+            # iopub one may have been dropped above): keep it short past the budget
+            content = (kwargs.get("execute_reply") or {}).get("content") or {}
+            if (content.get("status") == "error" and self._output_bytes
+                    + kept_size(kwargs["execute_reply"]) > self.max_output_bytes):
+                ename = str(content.get("ename", "Error"))[:200]
+                evalue = str(content.get("evalue", ""))[:1000]
+                content.update(ename=ename, evalue=evalue,
+                               traceback=[f"{ename}: {evalue} [mensagem cortada]"])
+            return super().on_cell_executed(**kwargs)
 
         # ---- the source notebook
         def _source_notebook(self, resources):
@@ -652,6 +690,31 @@ def _make_preprocessor():
             self._kernel_alive = False
 
     return TrustedExecute
+
+
+#: Kernel messages whose content the notebook keeps (outputs, errors, widget state).
+KEPT_MESSAGES = frozenset({"stream", "display_data", "execute_result", "update_display_data",
+                           "error", "comm_open", "comm_msg"})
+OUTPUT_CUT = ("[saída cortada: as células deste notebook mandaram mais de {mb:.0f} MB de saída "
+              "(texto, figuras, erros); o resto não foi guardado]\n")
+_MESSAGE_OVERHEAD = 200  # bytes an output costs besides its content (its node, its keys)
+
+
+def kept_size(msg):
+    """Bytes of what the notebook would keep of a kernel message (its content and buffers)."""
+    content = msg.get("content") or {}
+    size = _MESSAGE_OVERHEAD + sum(len(b) for b in msg.get("buffers") or ())
+    for key in ("text", "evalue", "ename"):
+        if isinstance(content.get(key), str):
+            size += len(content[key])
+    for line in content.get("traceback") or ():
+        size += len(line) if isinstance(line, str) else 0
+    for key in ("data", "metadata"):
+        value = content.get(key)
+        if isinstance(value, dict):
+            for item in value.values():
+                size += len(item) if isinstance(item, str) else len(json.dumps(item, default=str))
+    return size
 
 
 def remove_notebook_files(workdir):

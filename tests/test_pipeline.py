@@ -263,6 +263,9 @@ def test_source_gets_full_marks(graded, course_copy, nb_id):
     assert r["success"], r["log"][-3000:]
     score, max_score = autograded_points(course_copy, "fonte", nb_id)
     assert max_score > 0 and score == max_score, r["log"][-3000:]
+    graded_nb = os.path.join(course_copy, "autograded", "fonte", nb_id, nb_id + ".ipynb")
+    with open(graded_nb, encoding="utf-8") as fh:  # its figures fit TrustedExecute's budget
+        assert "saída cortada" not in fh.read(), f"{nb_id}: the source's output was cut"
 
 
 @pytest.mark.parametrize("nb_id", IDS)
