@@ -449,8 +449,25 @@ def _make_preprocessor():
             return run_sync(wait)()
         return res
 
+    import zmq
+    from jupyter_client.asynchronous import AsyncKernelClient
+
+    class BoundedKernelClient(AsyncKernelClient):
+        """A kernel client whose sockets refuse a message over ``MAX_MESSAGE_BYTES``
+        (``ZMQ_MAXMSGSIZE``): it costs the kernel its connection, not the grader its memory."""
+
+        def _context_default(self):
+            context = super()._context_default()
+            context.setsockopt(zmq.MAXMSGSIZE, MAX_MESSAGE_BYTES)
+            return context
+
     class TrustedExecute(Execute):
         """nbgrader's ``Execute`` with the autograded test cells run in a trusted process."""
+
+        def create_kernel_manager(self):
+            km = super().create_kernel_manager()
+            km.client_factory = BoundedKernelClient
+            return km
 
         max_output_bytes = Integer(
             32 * 2**20, help="Bytes of output (text, pictures, errors, widget state) the "
@@ -692,6 +709,8 @@ def _make_preprocessor():
     return TrustedExecute
 
 
+#: Largest kernel message the grading process receives at all (a picture is a few 100 KB).
+MAX_MESSAGE_BYTES = 64 * 2**20
 #: Kernel messages whose content the notebook keeps (outputs, errors, widget state).
 KEPT_MESSAGES = frozenset({"stream", "display_data", "execute_result", "update_display_data",
                            "error", "comm_open", "comm_msg"})

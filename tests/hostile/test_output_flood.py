@@ -4,11 +4,13 @@ Everything a kernel sends travels to the grading process: nbclient keeps every o
 cell in memory, and the autograded notebook, the gradebook and the feedback hold them. Four
 floods, each for a few seconds of its first answer cell: 1 MB of stdout in a loop; a 10 MB
 picture displayed in a loop; 100 small displays each updated in a loop with a 10 MB
-picture; an exception whose message is 50 MB. Measured 2026-12-04 before
+picture; an exception whose message is 50 MB; one 300 MB message. Measured 2026-12-04 before
 ``TrustedExecute.max_output_bytes``: the picture flood alone, 8 s, took the grading process
 to 7.7 GB and left a 1.57 GB autograded notebook and a 1.57 GB feedback page (83 s to
 grade); with it (32 MiB for all the student's outputs, then a note in Portuguese and the
-rest dropped) 0.3 GB and 27 MB. The stdout flood was already bounded (about 130 MB: the
+rest dropped) 0.3 GB and 27 MB. The 300 MB message took the grading process to 0.98 GB
+although none of it was kept; the kernel client's sockets now refuse messages over 64 MiB
+(``ZMQ_MAXMSGSIZE``, ``course.trusted.BoundedKernelClient``): 0.13 GB. The stdout flood was already bounded (about 130 MB: the
 kernel's output queue drops what the client does not read in time, and nbgrader's
 ``LimitOutput`` cuts long text).
 
@@ -57,7 +59,13 @@ while time.time() - t0 < 5:
 """,
     "erro_enorme": """raise ValueError("x" * 50_000_000)
 """,
+    # one message of 300 MB: refused by the client's sockets (its kernel loses the
+    # connection, so this one, like the 100 MB error above, also loses its other answer)
+    "mensagem_gigante": """from IPython.display import display
+display({"text/plain": "x" * 300_000_000}, raw=True)
+""",
 }
+LOSES_ITS_KERNEL = {"erro_enorme", "mensagem_gigante"}  # messages over 64 MiB
 
 _CHILD = '''import json, resource, sys
 sys.path.insert(0, {repo!r})
@@ -111,8 +119,10 @@ def test_batch_finishes_and_the_honest_submission_is_graded(flooded):
     for student in FLOODS:
         flood = flooded["results"][student]
         assert flood["success"] and flood["feedback"], (student, flood)
-        # its first answer is the flood; the other one is right and still earns its points
-        assert 0 < flood["score"] < flood["max_score"], (student, flood)
+        if student in LOSES_ITS_KERNEL:
+            assert flood["score"] == 0, (student, flood)
+        else:  # its first answer is the flood; the other one is right and earns its points
+            assert 0 < flood["score"] < flood["max_score"], (student, flood)
 
 
 def test_grading_process_memory_stays_bounded(flooded):
