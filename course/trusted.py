@@ -475,6 +475,12 @@ def _make_preprocessor():
             "dropped and the cell says so: nbclient keeps every output in memory, and the "
             "graded notebook, the gradebook and the feedback would hold them.").tag(config=True)
 
+        max_student_seconds = Integer(
+            180, help="Wall-clock seconds the student's cells (all but the tests) may take in "
+            "all; Execute.timeout still limits each cell. Past it the remaining cells do not "
+            "run: a notebook of many slow cells (time.sleep uses no CPU time) would hold a "
+            "grading worker for hours.").tag(config=True)
+
         allow_outside_sandbox = Bool(
             False, help="Run the student's cells in the kernel Execute.kernel_name names "
             "even when it is not the grading sandbox's (course.grade sets it for "
@@ -539,9 +545,29 @@ def _make_preprocessor():
                 info = self.wait_for_reply(self.kc.kernel_info())
                 self.nb.metadata["language_info"] = info["content"]["language_info"]
                 self._kernel_alive = True
+                self._run_student_cells(tests, resources)
+                t_kernel = time.monotonic()
+                if tests:
+                    self._run_tests(tests, runner, resources)
+                self.log.info("TrustedExecute: trusted tests took %.2f s", time.monotonic() - t_kernel)
+
+        def _run_student_cells(self, tests, resources):
+            """Every cell but the tests, in order, within ``max_student_seconds`` in all
+            (each cell's own limit is ``Execute.timeout``, cut to what is left of that)."""
+            per_cell = self.timeout
+            deadline = time.monotonic() + self.max_student_seconds
+            try:
                 for index, cell in enumerate(self.nb.cells):
                     if index in tests:
                         continue
+                    left = deadline - time.monotonic()
+                    if left <= 0 and cell.cell_type == "code":
+                        self.log.warning("student cells over %d s: stopped at cell %d",
+                                         self.max_student_seconds, index)
+                        cell.outputs.append(self._error("TempoEsgotado", TIME_UP.format(
+                            s=self.max_student_seconds)))
+                        break
+                    self.timeout = per_cell if per_cell is None else max(1, min(per_cell, int(left) + 1))
                     try:
                         self.preprocess_cell(cell, resources, index)
                     except (DeadKernelError, CellTimeoutError) as exc:
@@ -549,14 +575,13 @@ def _make_preprocessor():
                         # out of reach, so the tests below fail (the submission still gets
                         # a gradebook row, with 0 for them)
                         self.log.warning("kernel lost in cell %d: %s", index, type(exc).__name__)
-                        cell.outputs.append(self._error(type(exc).__name__,
-                                                        "o kernel parou de responder"))
+                        why = (TIME_UP.format(s=self.max_student_seconds)
+                               if time.monotonic() >= deadline else "o kernel parou de responder")
+                        cell.outputs.append(self._error(type(exc).__name__, why))
                         self._kill_kernel()
                         break
-                t_kernel = time.monotonic()
-                if tests:
-                    self._run_tests(tests, runner, resources)
-                self.log.info("TrustedExecute: trusted tests took %.2f s", time.monotonic() - t_kernel)
+            finally:
+                self.timeout = per_cell
 
         # ---- what the student's cells send back
         def process_message(self, msg, cell, cell_index):
@@ -714,6 +739,8 @@ MAX_MESSAGE_BYTES = 64 * 2**20
 #: Kernel messages whose content the notebook keeps (outputs, errors, widget state).
 KEPT_MESSAGES = frozenset({"stream", "display_data", "execute_result", "update_display_data",
                            "error", "comm_open", "comm_msg"})
+TIME_UP = ("tempo total esgotado: as células deste notebook passaram de {s} s somadas; "
+           "as seguintes não rodaram")
 OUTPUT_CUT = ("[saída cortada: as células deste notebook mandaram mais de {mb:.0f} MB de saída "
               "(texto, figuras, erros); o resto não foi guardado]\n")
 _MESSAGE_OVERHEAD = 200  # bytes an output costs besides its content (its node, its keys)
