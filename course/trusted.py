@@ -26,6 +26,13 @@ the trusted process ends when the cell is done. Test cells never produce an
 printed text and their error, if any, become the cell's outputs. When a test cell runs past
 ``Execute.timeout`` the kernel is interrupted, then killed, then the trusted process too.
 
+What the student's cells can cost the grading process is bounded: their outputs in all
+(``max_output_bytes``, then dropped with a note), one kernel message (``MAX_MESSAGE_BYTES``,
+refused by the client's sockets) and their wall-clock time in all (``max_student_seconds``).
+A submission graded without ``make grade``'s sandbox settings (the formgrader's Autograde
+button, a hand-run ``nbgrader autograde``) is put in the sandbox kernel here
+(``allow_outside_sandbox`` turns that off, for ``course.grade --no-sandbox``).
+
 ``nnlib.checks.check_not_calling`` asks the kernel to profile the student's call and report
 entries into the forbidden functions; that verdict comes from the student's process, so a
 determined student can defeat it (docs/course.md, "Safe grading").
