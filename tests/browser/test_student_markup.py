@@ -286,21 +286,26 @@ def test_answer_link_to_its_file_is_not_a_link_in_the_formgrader(lab, course, pa
     assert link.first.get_attribute("href") is None, "a relative link into the server survived"
 
 
+def assert_handed_in_file_inert(page, lab, beacon, url_path, what):
+    """The handed-in file at ``url_path`` is served (its text shows) and none of its script runs."""
+    page.goto(f"{lab.base}{url_path}?token={lab.token}")
+    page.wait_for_load_state()
+    assert make_markup.HANDED_IN_TEXT in page.content(), f"{url_path} was not served"
+    assert_inert(page, lab, beacon, what)
+
+
 @pytest.mark.parametrize("name", HANDED_IN)
 def test_handed_in_file_served_by_the_formgrader(lab, course, beacon, page, name):
-    page.goto(f"{lab.base}formgrader/submissions/{submission_id(course)}/{name}?token={lab.token}")
-    page.wait_for_load_state()
-    assert make_markup.HANDED_IN_TEXT in page.content(), f"{name} was not served"
-    assert_inert(page, lab, beacon, f"formgrader-{name}")
+    assert_handed_in_file_inert(page, lab, beacon,
+                                f"formgrader/submissions/{submission_id(course)}/{name}",
+                                f"formgrader-{name}")
 
 
 @pytest.mark.parametrize("folder", ["autograded", "submitted", "%61utograded"])
 @pytest.mark.parametrize("name", HANDED_IN)
 def test_handed_in_file_under_files(lab, beacon, page, folder, name):
-    page.goto(f"{lab.base}files/{folder}/{STUDENT}/{NB_ID}/{name}?token={lab.token}")
-    page.wait_for_load_state()
-    assert make_markup.HANDED_IN_TEXT in page.content(), f"{folder}/{name} was not served"
-    assert_inert(page, lab, beacon, f"files-{folder.strip('%')}-{name}")
+    assert_handed_in_file_inert(page, lab, beacon, f"files/{folder}/{STUDENT}/{NB_ID}/{name}",
+                                f"files-{folder.strip('%')}-{name}")
 
 
 def test_control_the_same_file_elsewhere_runs_its_script(lab, beacon, page):
