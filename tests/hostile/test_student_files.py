@@ -58,16 +58,22 @@ def test_base_url_is_respected():
     assert not is_student_file("/curso/lab/tree/autograded/ana/x.ipynb", base_url="/curso/")
 
 
+def _request(uri):
+    from tornado.httputil import HTTPServerRequest, RequestStartLine
+
+    return HTTPServerRequest(start_line=RequestStartLine("GET", uri, "HTTP/1.1"))
+
+
 def test_the_policy_is_added_as_a_second_header():
-    from tornado.httputil import HTTPHeaders, HTTPServerRequest
+    from tornado.httputil import HTTPHeaders
 
     headers = HTTPHeaders({"Content-Security-Policy": "frame-ancestors 'self'; sandbox allow-scripts"})
-    request = HTTPServerRequest(method="GET", uri="/files/autograded/ana/lista01/anexo.html")
-    ConfineStudentFiles(request).transform_first_chunk(200, headers, b"", True)
+    ConfineStudentFiles(_request("/files/autograded/ana/lista01/anexo.html")).transform_first_chunk(
+        200, headers, b"", True)
     # a browser enforces every policy it gets: the one without allow-scripts wins
     assert headers.get_list("Content-Security-Policy") == [
         "frame-ancestors 'self'; sandbox allow-scripts", "sandbox"]
     untouched = HTTPHeaders()
-    ConfineStudentFiles(HTTPServerRequest(method="GET", uri="/lab")).transform_first_chunk(
+    ConfineStudentFiles(_request("/lab")).transform_first_chunk(
         200, untouched, b"", True)
     assert untouched.get_list("Content-Security-Policy") == []
