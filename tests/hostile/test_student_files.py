@@ -59,9 +59,10 @@ def test_base_url_is_respected():
 
 
 def _request(uri):
-    from tornado.httputil import HTTPServerRequest, RequestStartLine
+    from tornado.httputil import HTTPHeaders, HTTPServerRequest, RequestStartLine
 
-    return HTTPServerRequest(start_line=RequestStartLine("GET", uri, "HTTP/1.1"))
+    return HTTPServerRequest(start_line=RequestStartLine("GET", uri, "HTTP/1.1"),
+                             headers=HTTPHeaders({"Host": "localhost"}))
 
 
 def test_the_policy_is_added_as_a_second_header():
