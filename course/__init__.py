@@ -38,16 +38,22 @@ def load_config(root=ROOT, **overrides):
     ``overrides`` maps "Class.trait" strings to values, e.g.
     ``{"Execute.timeout": 5}`` (pass as ``**{"Execute.timeout": 5}``).
     """
-    from traitlets.config import Config
     from traitlets.config.loader import PyFileConfigLoader
 
     cfg = PyFileConfigLoader("nbgrader_config.py", path=ROOT).load_config()
     cfg.CourseDirectory.root = os.path.abspath(root)
-    extra = Config()
+    cfg.merge(config_from(overrides))
+    return cfg
+
+
+def config_from(overrides):
+    """A traitlets ``Config`` from ``{"Class.trait": value}``."""
+    from traitlets.config import Config
+
+    cfg = Config()
     for key, value in overrides.items():
         cls, trait = key.split(".")
-        extra[cls][trait] = value
-    cfg.merge(extra)
+        cfg[cls][trait] = value
     return cfg
 
 

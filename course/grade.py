@@ -125,7 +125,7 @@ def _worker_api(root, use_sandbox, uid, overrides):
     if use_sandbox:
         for key, value in sandbox.kernel_config(uid).items():  # kernel name, ipc transport
             overrides.setdefault(key, value)
-    else:  # --no-sandbox, chosen on purpose: TrustedExecute refuses a plain kernel otherwise
+    else:  # --no-sandbox, chosen on purpose: TrustedExecute would put the kernel in the sandbox
         overrides.setdefault("TrustedExecute.allow_outside_sandbox", True)
     return make_api(root, **overrides)
 

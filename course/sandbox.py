@@ -33,6 +33,7 @@ import ctypes
 import json
 import os
 import resource
+import select
 import shutil
 import signal
 import sys
@@ -423,18 +424,13 @@ def _wait_watching_scratch(pid, home, interval=0.1):
     """Wait for the sandbox ``pid``; kill it once ``home`` holds more than ``SCRATCH_MB``
     or ``SCRATCH_FILES`` entries (a submission filling the instructor's disk, or its
     inodes, while its cell runs: about 0.4 GB/s on the course's machine). Its exit status."""
-    import select
-
     killed = False
     try:
         exited = os.pidfd_open(pid)  # readable once the sandbox has exited: no polling delay
     except OSError:
         exited = None
     while True:
-        try:
-            done, status = os.waitpid(pid, os.WNOHANG)
-        except InterruptedError:
-            continue
+        done, status = os.waitpid(pid, os.WNOHANG)  # retried on EINTR by Python (PEP 475)
         if done:
             if exited is not None:
                 os.close(exited)

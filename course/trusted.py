@@ -443,6 +443,8 @@ def _make_preprocessor():
     from nbclient import NotebookClient
     from nbclient.exceptions import CellTimeoutError, DeadKernelError
     from nbformat.v4 import new_output
+    import zmq
+    from jupyter_client.asynchronous import AsyncKernelClient
     from nbgrader.preprocessors import Execute
     from traitlets import Bool, Integer
 
@@ -455,9 +457,6 @@ def _make_preprocessor():
                 return await res
             return run_sync(wait)()
         return res
-
-    import zmq
-    from jupyter_client.asynchronous import AsyncKernelClient
 
     class BoundedKernelClient(AsyncKernelClient):
         """A kernel client whose sockets refuse a message over ``MAX_MESSAGE_BYTES``
@@ -507,20 +506,14 @@ def _make_preprocessor():
             ``make grade`` runs it (``course.grade``); its processes killed afterwards."""
             import copy
 
-            from traitlets.config import Config
-
-            from course import sandbox
+            from course import config_from, sandbox
 
             self.log.warning("TrustedExecute: not started by make grade; grading this "
                              "submission in the sandbox kernel %s", SANDBOX_KERNEL)
             with sandbox.GraderUid() as uid:
                 sandbox.install_kernel()
-                extra = Config()
-                for key, value in sandbox.kernel_config(uid).items():
-                    section, trait = key.split(".")
-                    extra[section][trait] = value
                 confined = copy.deepcopy(self.config)  # the parent's config stays as it is
-                confined.merge(extra)
+                confined.merge(config_from(sandbox.kernel_config(uid)))
                 saved = self.config, self.kernel_name
                 self.config, self.kernel_name = confined, SANDBOX_KERNEL
                 try:

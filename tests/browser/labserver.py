@@ -4,7 +4,8 @@ stop it cleanly, and drive Debian's Chromium with playwright.
 Used by ``test_jupyterlab.py`` and ``test_make_lab.py``; no test lives here.
 
 - ``lab_command(python)``: the arguments ``make lab`` gives ``jupyter lab`` (``--notebook-dir=.``,
-  ``--config=course/lab_config.py``, ``--allow-root`` as root) plus ``--no-browser``, a port and a token.
+  ``--config=course/lab_config.py``, ``--allow-root`` as root) plus ``--no-browser``, a port
+  and a token.
 - ``LabServer``: a running server in a course folder. The URL is read from the server's log,
   because a busy port silently moves to the next one.
 - ``write_lab_overrides(prefix)``: turns off the "get notified about Jupyter news" pop-up

@@ -3,9 +3,10 @@ answers ``/api/status``, lists the lectures and stops cleanly.
 
 ``make lab`` runs ``pip install -e .`` first (a few seconds when nothing changed), then
 ``jupyter lab --notebook-dir=. --config=course/lab_config.py [--allow-root] $(LAB_ARGS)``
-(the config enables ``course.student_files``: students' files served without script); the test passes a port and a token
-in ``LAB_ARGS``, reads the URL from the log (a busy port silently moves), and stops the server
-with ``POST /api/shutdown``, expecting make to exit 0 within the timeout.
+(the config enables ``course.student_files``: students' files served without script). The
+test passes a port and a token in ``LAB_ARGS``, reads the URL from the log (a busy port
+silently moves), checks that the extension loaded, and stops the server with
+``POST /api/shutdown``, expecting make to exit 0 within the timeout.
 """
 
 import os

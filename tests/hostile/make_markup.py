@@ -6,8 +6,8 @@ Built from the small fixture ``lista00_exemplo.ipynb``:
   formgrader shows a markdown answer, and the submission waits for manual grading);
 - :func:`submission` answers it: correct code answers, plus one attack per entry of
   :data:`ATTACKS` in the first answer cell, raw HTML and script in the markdown answer and
-  in a raw cell it adds (marked ``text/html``), a
-  matplotlib figure (PNG) and a line of text the instructor must still see;
+  in a raw cell it adds (marked ``text/html``), a matplotlib figure (PNG) and a line of text
+  the instructor must still see;
 - :func:`handed_in_files` are the ``.html`` and ``.svg`` files handed in beside it, with
   script; the markdown answer links to the ``.html`` one.
 

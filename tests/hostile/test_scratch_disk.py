@@ -73,14 +73,13 @@ class ScratchPeak:
         self._thread.join()
 
 
-def _grade_with_limits(code, scratch_mb, scratch_files, capfd):
+def _grade_with_limits(code, scratch_mb, scratch_files, capfd, monkeypatch):
     from course.grade import grade
 
     base = tempfile.mkdtemp(prefix="t320-disk-")
     os.chmod(base, 0o711)
-    saved = {k: os.environ.get(k) for k in ("T320_GRADER_SCRATCH_MB", "T320_GRADER_SCRATCH_FILES")}
-    os.environ.update(T320_GRADER_SCRATCH_MB=str(scratch_mb),
-                      T320_GRADER_SCRATCH_FILES=str(scratch_files))  # read by the launcher
+    monkeypatch.setenv("T320_GRADER_SCRATCH_MB", str(scratch_mb))  # read by the launcher
+    monkeypatch.setenv("T320_GRADER_SCRATCH_FILES", str(scratch_files))
     try:
         os.makedirs(os.path.join(base, "solutions", NB_ID))
         shutil.copy(SOURCE, os.path.join(base, "solutions", NB_ID, NB_ID + ".ipynb"))
@@ -93,11 +92,6 @@ def _grade_with_limits(code, scratch_mb, scratch_files, capfd):
         launcher_said = capfd.readouterr().err
         return {s: r for (s, _), r in results.items()}, peak, launcher_said
     finally:
-        for key, value in saved.items():
-            if value is None:
-                os.environ.pop(key, None)
-            else:
-                os.environ[key] = value
         shutil.rmtree(base, ignore_errors=True)
 
 
@@ -107,23 +101,24 @@ def _batch_finished(results):
     assert results["enchedor"]["success"], "the filling submission got no gradebook row"
 
 
-def test_big_files_stop_the_kernel_near_the_limit(capfd):
+def test_big_files_stop_the_kernel_near_the_limit(capfd, monkeypatch):
     results, peak, said = _grade_with_limits(_BIG_FILES.format(seconds=6), LIMIT_MB, LIMIT_FILES,
-                                             capfd)
+                                             capfd, monkeypatch)
     _batch_finished(results)
     assert "kernel stopped" in said, "the launcher did not stop the kernel"
     assert peak.bytes < (LIMIT_MB + 128) * 2**20, f"the scratch reached {peak.bytes >> 20} MB"
 
 
-def test_many_empty_files_stop_the_kernel_too(capfd):
-    results, peak, said = _grade_with_limits(_MANY_FILES, 10**5, LIMIT_FILES, capfd)
+def test_many_empty_files_stop_the_kernel_too(capfd, monkeypatch):
+    results, peak, said = _grade_with_limits(_MANY_FILES, 10**5, LIMIT_FILES, capfd, monkeypatch)
     _batch_finished(results)
     assert "kernel stopped" in said
     assert peak.entries < LIMIT_FILES * 20, f"the scratch reached {peak.entries} entries"
 
 
-def test_control_with_a_high_limit_the_scratch_grows_past_it(capfd):
-    results, peak, said = _grade_with_limits(_BIG_FILES.format(seconds=1.5), 10**5, 10**6, capfd)
+def test_control_with_a_high_limit_the_scratch_grows_past_it(capfd, monkeypatch):
+    results, peak, said = _grade_with_limits(_BIG_FILES.format(seconds=1.5), 10**5, 10**6, capfd,
+                                             monkeypatch)
     _batch_finished(results)
     assert "kernel stopped" not in said
     assert peak.bytes > (LIMIT_MB + 128) * 2**20, \
