@@ -3,7 +3,7 @@
 Sources live in ``solutions/<id>/<id>.ipynb``. nbgrader has a single release folder, so
 ``course/release.py`` sets ``release_directory`` per notebook: ids starting with ``aula``
 go to ``lectures/``, ids starting with ``lista`` to ``assignments/``. ``make grade``
-(``course/grade.py``) runs student code in the sandboxed ``t320-grader`` kernel.
+(``course/grading/driver.py``) runs student code in the sandboxed ``t320-grader`` kernel.
 """
 
 import os
@@ -17,25 +17,33 @@ c.CourseDirectory.release_directory = "assignments"
 c.CourseDirectory.ignore = [".ipynb_checkpoints", "*.pyc", "__pycache__", "feedback",
                             ".*", "*.bak", "*.orig"]
 
-# per-cell wall-clock limit while grading (seconds)
-c.Execute.timeout = 30
+# per-cell wall-clock limit while grading (seconds); every bound of grading is in
+# course/grading/limits.py
+import sys  # noqa: E402
+
+if c.CourseDirectory.root not in sys.path:
+    sys.path.insert(0, c.CourseDirectory.root)
+from course.grading import limits as _limits  # noqa: E402
+
+c.Execute.timeout = _limits.CELL_TIMEOUT_S
 
 # After the last cell the kernel is asked to shut down. Now and then ipykernel hangs on its
 # way out (its control thread waits on a stdout flush while the main thread joins it), and
 # jupyter_client waits half of shutdown_wait_time (default 5 s) before SIGTERM: 2.5 s lost
 # per submission, seen on 1 kernel in 2 in the sandbox. Every output has been received by
 # then, so terminate after 0.5 s (healthy kernels exit within 0.1-0.35 s).
-c.KernelManager.shutdown_wait_time = 1.0
+c.KernelManager.shutdown_wait_time = _limits.KERNEL_SHUTDOWN_WAIT_S
 
 # feedback must not show hidden tests: neither in the source nor quoted by a traceback
 c.GenerateFeedback.preprocessors = [
     "nbgrader.preprocessors.GetGrades",
     "nbconvert.preprocessors.CSSHTMLHeaderPreprocessor",
-    "course.feedback.ScrubHiddenTestOutputs",
+    "course.grading.feedback.ScrubHiddenTestOutputs",
     "nbgrader.preprocessors.ClearHiddenTests",
+    "course.grading.feedback.UnsafeGradingFooter",
 ]
 # nbgrader's HTMLExporter with its templates compiled once per grading process, not per file
-c.GenerateFeedback.exporter_class = "course.feedback.FeedbackExporter"
+c.GenerateFeedback.exporter_class = "course.grading.feedback.FeedbackExporter"
 
 # ---- BEGIN student markup is inert (course/safe_html.py) ----
 # The formgrader's manual-grading page and the feedback HTML are HTMLExporter pages of the
@@ -45,11 +53,7 @@ c.GenerateFeedback.exporter_class = "course.feedback.FeedbackExporter"
 # markdown outputs and leave out JavaScript and widget outputs; the two filters make that
 # cleaning keep ordinary formatting and extend it to markdown cells, which nbgrader's own
 # templates render without cleaning. PNG figures are untouched. `jupyter lab` (the formgrader)
-# does not have the course root on sys.path, so the filters' module is found from here.
-import sys  # noqa: E402
-
-if c.CourseDirectory.root not in sys.path:
-    sys.path.insert(0, c.CourseDirectory.root)
+# does not have the course root on sys.path: it was put there above.
 c.HTMLExporter.sanitize_html = True
 c.HTMLExporter.filters = {
     "clean_html": "course.safe_html.clean_html",
@@ -57,17 +61,15 @@ c.HTMLExporter.filters = {
 }
 # ---- END student markup is inert ----
 
-# ---- BEGIN trusted tests (course/trusted.py) ----
+# ---- BEGIN trusted tests (course/grading/execute.py) ----
 # Autograded test cells run in a trusted process, not in the student's kernel: the student's
 # code cannot rewrite, read or fake them. TrustedExecute takes the place of nbgrader's Execute
 # (same Execute.* settings); the rest of nbgrader's autograde pipeline is unchanged.
-if c.CourseDirectory.root not in sys.path:
-    sys.path.insert(0, c.CourseDirectory.root)
 from nbgrader.converters import Autograde as _Autograde  # noqa: E402
 from nbgrader.preprocessors import Execute as _Execute  # noqa: E402
 
 c.Autograde.autograde_preprocessors = [
-    "course.trusted.TrustedExecute" if step is _Execute else step
+    "course.grading.execute.TrustedExecute" if step is _Execute else step
     for step in _Autograde.class_traits()["autograde_preprocessors"].default()]
 # ---- END trusted tests ----
 

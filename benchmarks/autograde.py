@@ -1,7 +1,7 @@
 """Autograde time per submission (issue 12's target: median <= 3.5 s per normal submission).
 
 Grades the source (full marks) and the blank student version of every notebook in a scratch
-copy of the course through ``course.grade.grade`` (what ``make grade`` runs), side by side in
+copy of the course through ``course.grading.driver.grade`` (what ``make grade`` runs), side by side in
 one run: the sandbox kernel with the tests in the trusted process (``make grade``), the
 sandbox kernel with the tests in the kernel (nbgrader's own ``Execute``: what the trusted
 process costs), and the plain kernel with trusted tests. Prints seconds per submission;
@@ -19,7 +19,7 @@ import tempfile
 
 from benchmarks.report import write_section
 from course import ROOT, notebook_ids, release_dir_for
-from course.grade import grade
+from course.grading.driver import grade
 
 MARKERS = ("<!-- autograde:start -->", "<!-- autograde:end -->")
 

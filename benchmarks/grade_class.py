@@ -5,7 +5,7 @@ Builds a synthetic class in a scratch copy of the course: ``--students`` student
 a fifth are partly wrong (one answer replaced by ``raise NotImplementedError()``), and in
 each assignment one student's first answer loops forever (a full ``Execute.timeout``) and
 one ends its kernel with ``os._exit``. The same class is graded twice through
-``course.grade.grade`` (what ``make grade`` runs, sandbox included when run as root, with
+``course.grading.driver.grade`` (what ``make grade`` runs, sandbox included when run as root, with
 feedback): once with one worker and once with ``--jobs`` workers (default: the number of
 cores). Both runs must give the same scores. With ``--write`` the table goes into
 docs/performance.md between its markers.
@@ -25,7 +25,7 @@ import time
 
 from benchmarks.report import write_section
 from course import ROOT
-from course.grade import grade
+from course.grading.driver import grade
 
 MARKERS = ("<!-- grade-class:start -->", "<!-- grade-class:end -->")
 IDS = ("lista01_otimizadores", "lista02_inicializacao_treinamento")

@@ -214,7 +214,7 @@ def check_callable(f, name="função"):
     """Assert ``f`` is a plain Python function (``def``/``lambda``), not a stub or object.
 
     While grading, a student's function reaches the test as a remote function
-    (``course/channel.py``): that counts as a function.
+    (``course/grading/channel.py``): that counts as a function.
     """
     if _type(f) is not _FunctionType and getattr(_type(f), "t320_remote_kind", None) != "function":
         _fail(f"{name}: esperava uma função definida com def, recebi {_type(f).__name__}")
@@ -258,7 +258,7 @@ def _code_objects(target, seen=None):
     return codes, builtin_ids
 
 
-# Set by course/trusted.py while grading: ``tracer(call, targets) -> (result, hits)`` runs
+# Set by course/grading/trusted_process.py while grading: ``tracer(call, targets) -> (result, hits)`` runs
 # ``call()`` with the kernel profiling the student's functions (a hit ``"sys.setprofile"``
 # means the student's code removed that profiler).
 _remote_tracer = None
@@ -311,7 +311,7 @@ def check_not_calling(call, forbidden, name="sua função"):
 def check_generator(x, name="resultado"):
     """Assert ``x`` is a generator (a function with ``yield`` was called), not a list.
 
-    While grading, test cells run in a separate process (``course/trusted.py``) and a
+    While grading, test cells run in a separate process (``course/grading/trusted_process.py``) and a
     student's generator reaches them as a remote generator: that counts as a generator.
     """
     if _type(x) is _types.GeneratorType or getattr(_type(x), "t320_remote_kind", None) == "generator":

@@ -1,6 +1,6 @@
 """The data-only channel between the trusted test process and the student's kernel.
 
-Both ends run ``course/channel.py``; here the student's end serves from a thread over a
+Both ends run ``course/grading/channel.py``; here the student's end serves from a thread over a
 socket pair, with the "student" functions below as its answer names. What a test sees must be
 plain data of the right type (tuple stays tuple, np.float64 stays np.float64, float stays
 float), in-place changes must come back, and nothing but data may cross: no pickle, no trusted
@@ -17,7 +17,7 @@ import pytest
 
 sys.path.insert(0, os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
 
-from course import channel  # noqa: E402
+from course.grading import channel  # noqa: E402
 from nnlib import checks, network, optim  # noqa: E402
 
 
@@ -178,10 +178,18 @@ def test_test_callables_run_in_the_trusted_process(trusted):
     assert seen == [threading.get_ident()]
 
 
-def test_nnlib_objects_cross_by_value_and_sync_back(trusted):
+def test_nnlib_objects_the_student_builds_stay_in_the_kernel(trusted):
+    """No class is built from a name the kernel sends: the student's network is a handle,
+    and a test reads plain data from it explicitly."""
     net = trusted.get("rede_constante")()
-    assert type(net) is network.MLP and net.sizes == [2, 3, 1]
-    assert np.shares_memory(net.params[0], net.w)  # views of w stay views
+    assert isinstance(net, channel.Remote) and not isinstance(net, network.MLP)
+    assert net.sizes == [2, 3, 1]
+    w = net.w
+    assert type(w) is np.ndarray and w.shape == (13,) and w.dtype == np.float64
+    assert type(net.forward(np.ones((4, 2)))) is np.ndarray
+
+
+def test_nnlib_objects_a_test_passes_cross_by_value_and_sync_back(trusted):
     ours = network.MLP([2, 3, 1], "tanh", rng=np.random.default_rng(0))
     before = ours.w.copy()
     trusted.get("treina")(ours, 0.5)

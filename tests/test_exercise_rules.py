@@ -74,7 +74,7 @@ sys.path.insert(0, os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 
 from course import ROOT, notebook_ids  # noqa: E402
-from course.trusted import without_magics  # noqa: E402
+from course.grading.notebook import without_magics  # noqa: E402
 from notebook_session import NotebookSession  # noqa: E402
 
 IDS = notebook_ids()

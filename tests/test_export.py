@@ -39,7 +39,7 @@ def with_answers_blank(data, which):
 
 @pytest.fixture(scope="module")
 def course():
-    from course.grade import grade
+    from course.grading.driver import grade
 
     base = tempfile.mkdtemp(prefix="t320-export-")
     os.chmod(base, 0o711)

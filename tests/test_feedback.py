@@ -1,7 +1,7 @@
 """Feedback hides hidden tests also where a traceback quotes them.
 
 A visible check that fails makes IPython print the lines after it, which are the first
-hidden tests; ``course.feedback.ScrubHiddenTestOutputs`` must remove them from the outputs
+hidden tests; ``course.grading.feedback.ScrubHiddenTestOutputs`` must remove them from the outputs
 before nbgrader's ``ClearHiddenTests`` removes them from the source.
 """
 
@@ -14,7 +14,7 @@ from nbclient import NotebookClient
 
 sys.path.insert(0, os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
 
-from course.feedback import REDACTED, ScrubHiddenTestOutputs, hidden_lines  # noqa: E402
+from course.grading.feedback import REDACTED, ScrubHiddenTestOutputs, hidden_lines  # noqa: E402
 
 TEST_CELL = """# Testa f
 x = f()
@@ -60,7 +60,7 @@ def test_configured_before_clear_hidden_tests():
     from course import load_config
 
     order = list(load_config().GenerateFeedback.preprocessors)
-    assert order.index("course.feedback.ScrubHiddenTestOutputs") < order.index("nbgrader.preprocessors.ClearHiddenTests")
+    assert order.index("course.grading.feedback.ScrubHiddenTestOutputs") < order.index("nbgrader.preprocessors.ClearHiddenTests")
 
 
 def test_feedback_exporter_writes_what_nbconverts_html_exporter_writes_and_compiles_once():
@@ -71,7 +71,7 @@ def test_feedback_exporter_writes_what_nbconverts_html_exporter_writes_and_compi
     from nbgrader.coursedir import CourseDirectory
 
     from course import load_config
-    from course.feedback import FeedbackExporter
+    from course.grading.feedback import FeedbackExporter
 
     config = load_config()
     converter = GenerateFeedback(coursedir=CourseDirectory(config=config), config=config)

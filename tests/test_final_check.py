@@ -35,7 +35,7 @@ sys.path.insert(0, os.path.dirname(TESTS))
 sys.path.insert(0, TESTS)
 
 from course import ROOT, notebook_ids, release_dir_for  # noqa: E402
-from course.trusted import answer_names, top_level_names, without_magics  # noqa: E402
+from course.grading.notebook import answer_names, top_level_names, without_magics  # noqa: E402
 from notebook_session import NotebookSession  # noqa: E402
 
 IDS = notebook_ids()

@@ -28,7 +28,7 @@ import pytest
 sys.path.insert(0, os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
 
 from course import ROOT, notebook_ids  # noqa: E402
-from course.trusted import top_level_names, without_magics  # noqa: E402
+from course.grading.notebook import top_level_names, without_magics  # noqa: E402
 
 TAG = "grader-setup"
 BUILTINS = set(dir(builtins)) | {"__name__", "__file__", "display", "get_ipython"}

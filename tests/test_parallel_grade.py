@@ -1,4 +1,4 @@
-"""`make grade -j N` (course/grade.py): submissions graded side by side, one gradebook writer.
+"""`make grade -j N` (course/grading/driver.py): submissions graded side by side, one gradebook writer.
 
 A small class of the fixture assignment (tests/hostile/lista00_exemplo.ipynb): honest
 submissions, a blank one, a late one and a hostile one whose cell ignores the interrupt
@@ -40,7 +40,7 @@ def blank(source_bytes):
 
 @pytest.fixture(scope="module")
 def graded():
-    from course.grade import grade
+    from course.grading.driver import grade
 
     base = tempfile.mkdtemp(prefix="t320-parallel-")
     os.chmod(base, 0o711)  # the grader uid must reach autograded/
@@ -115,7 +115,8 @@ def test_feedback_for_every_graded_submission(graded):
 
 
 def _hold_gradebook(db_url, lock_path, queue):
-    from course import ensure_venv_on_path, gradebook_lock
+    from course import ensure_venv_on_path
+    from course.grading import gradebook_lock
     from nbgrader.api import Gradebook
 
     ensure_venv_on_path()

@@ -15,7 +15,7 @@ implementation of the earlier piece (nnlib's own, or one written in the test cel
 
 For each dependent pair a submission is built from the source with a plausible bug only in
 the earlier exercise (its answer cell replaced), all of them are graded in one
-``course.grade.grade`` call in a scratch copy of the course, and the per-cell scores read
+``course.grading.driver.grade`` call in a scratch copy of the course, and the per-cell scores read
 from the gradebook must show that only the earlier exercise's test cell lost points.
 """
 
@@ -110,7 +110,7 @@ def cell_scores(base, student, nb_id):
 @pytest.fixture(scope="module")
 def graded():
     """All buggy submissions graded in one run in a scratch copy of the course."""
-    from course.grade import grade
+    from course.grading.driver import grade
 
     base = tempfile.mkdtemp(prefix="t320-credit-")
     os.chmod(base, 0o711)  # the sandbox user must reach autograded/

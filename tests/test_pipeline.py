@@ -4,7 +4,7 @@ Every notebook ``solutions/<id>/<id>.ipynb`` is picked up automatically
 (``T320_NOTEBOOKS=id1,id2`` restricts a run to some of them). The full hostile
 set runs on a small fixture assignment, ``tests/hostile/lista00_exemplo.ipynb``, which the
 scratch course receives as ``solutions/lista00_exemplo/`` (it is not course material). Student code runs in the ``t320-grader`` sandbox kernel
-(course/sandbox.py) when the tests run as root; otherwise the bombs are left out and the
+(course/grading/sandbox.py) when the tests run as root; otherwise the bombs are left out and the
 rest runs in the plain kernel.
 """
 
@@ -213,7 +213,7 @@ def _submit(base, student, nb_id, data):
 def graded(course_copy):
     """``graded(nb_id)``: grade the source and the blank student version of ``nb_id`` once
     (lazily, so ``-k <id>`` grades only that notebook); returns the result dict."""
-    from course.grade import grade
+    from course.grading.driver import grade
 
     cache = {}
 
@@ -231,7 +231,7 @@ def graded(course_copy):
 @pytest.fixture(scope="module")
 def hostile(course_copy):
     """The hostile set graded on HOSTILE_ID with a short per-cell timeout."""
-    from course.grade import grade
+    from course.grading.driver import grade
 
     subs = make_hostile.build(HOSTILE_SRC, sandboxed=ROOT_USER)
     for name, data in subs.items():

@@ -3,7 +3,7 @@
 A hostile submission (``tests/hostile/make_markup.py``: ``<script>``, ``Javascript(...)``,
 ``<img onerror>``, ``<svg onload>``, ``<iframe srcdoc>``, an isolated HTML output, a markdown
 output, a ``text/html`` + ``application/javascript`` bundle and raw HTML in a markdown
-answer) is graded with ``course.grade.grade`` into a scratch course. JupyterLab is then
+answer) is graded with ``course.grading.driver.grade`` into a scratch course. JupyterLab is then
 started in that course as ``make lab`` starts it, and every page the instructor can open for
 the submission is loaded:
 
@@ -87,7 +87,7 @@ def beacon():
 @pytest.fixture(scope="module")
 def course(beacon):
     """A scratch course with the hostile submission graded (autograded/, feedback/)."""
-    from course.grade import grade
+    from course.grading.driver import grade
 
     base = tempfile.mkdtemp(prefix="t320-markup-")
     os.chmod(base, 0o711)  # the sandbox user must reach autograded/, as in a real course

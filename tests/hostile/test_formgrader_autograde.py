@@ -1,13 +1,13 @@
 """The formgrader's Autograde button does not run a submission's code as the instructor.
 
-``make grade`` runs each submission in the sandbox kernel (``course/sandbox.py``). The
+``make grade`` runs each submission in the sandbox kernel (``course/grading/sandbox.py``). The
 formgrader in ``make lab`` has its own **Autograde** button, which asks the Jupyter server
 (``POST /formgrader/api/submission/<id>/<student>/autograde``) to run nbgrader's autograde
 in the server's own process, with the notebook's ordinary kernel: the student's code ran
 there as the instructor, with every file of the course and the network. Now
 ``TrustedExecute`` puts a submission that arrives without ``make grade``'s sandbox settings
 into the sandbox itself (a grader uid of its own, the sandbox kernel, its processes killed
-afterwards); only ``course.grade --no-sandbox`` turns that off
+afterwards); only ``course.grading --unsafe`` turns that off
 (``TrustedExecute.allow_outside_sandbox``).
 
 The submission's answer writes a file into the course folder, which only the instructor's
@@ -48,7 +48,7 @@ print("ESCRITO" + "_NO_CURSO")'''  # the joined marker appears only if the print
 
 def _course():
     """A scratch course as an instructor has it: sources, a submission, the config, course/."""
-    from course.grade import prepare
+    from course.grading.driver import prepare
 
     base = tempfile.mkdtemp(prefix="t320-fg-autograde-")
     os.chmod(base, 0o711)

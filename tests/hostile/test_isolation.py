@@ -1,6 +1,6 @@
-"""Isolation of each submission while it is graded (course/sandbox.py, bubblewrap).
+"""Isolation of each submission while it is graded (course/grading/sandbox.py, bubblewrap).
 
-Student code graded through the real pipeline (``course.grade.grade``) into a scratch course
+Student code graded through the real pipeline (``course.grading.driver.grade``) into a scratch course
 tries to read a classmate's submission, autograded copy and feedback, ``solutions/``,
 ``gradebook.db``, ``grades.csv`` and ``.git``; to connect to a TCP port the test listens on
 and to a public address; and to leave a daemon behind (double fork, ``setsid``). Each probe
@@ -121,7 +121,7 @@ def private_targets(base):
 def graded():
     """A scratch course: a classmate graded first (gradebook, grades.csv, feedback, .git
     exist), then the probes graded in one batch while a TCP listener waits."""
-    from course.grade import grade
+    from course.grading.driver import grade
 
     base = tempfile.mkdtemp(prefix="t320-isol-")
     os.chmod(base, 0o711)
@@ -225,16 +225,17 @@ def test_kernel_reaches_a_unix_socket_in_its_folder(tmp_path):
     autograded folder, is reachable from the kernel, whose cwd is that folder."""
     from jupyter_client import KernelManager
 
-    from course import load_config, sandbox
+    from course import load_config
+    from course.grading import kernel_launcher, sandbox
 
     os.chmod(tmp_path, 0o711)
     folder = tmp_path / "autograded" / "aluno" / NB_ID
     folder.mkdir(parents=True)
     with sandbox.GraderUid() as uid:
-        sandbox.install_kernel()
-        cfg = load_config(str(tmp_path), **{k: v for k, v in sandbox.kernel_config(uid).items()
+        kernel_launcher.install_kernel()
+        cfg = load_config(str(tmp_path), **{k: v for k, v in kernel_launcher.kernel_config(uid).items()
                                             if k.startswith("KernelManager.")})
-        km = KernelManager(kernel_name=sandbox.KERNEL_NAME, config=cfg)
+        km = KernelManager(kernel_name=kernel_launcher.KERNEL_NAME, config=cfg)
         km.start_kernel(cwd=str(folder))
         kc = km.client()
         kc.start_channels()

@@ -10,11 +10,11 @@ to 7.7 GB and left a 1.57 GB autograded notebook and a 1.57 GB feedback page (83
 grade); with it (32 MiB for all the student's outputs, then a note in Portuguese and the
 rest dropped) 0.3 GB and 27 MB. The 300 MB message took the grading process to 0.98 GB
 although none of it was kept; the kernel client's sockets now refuse messages over 64 MiB
-(``ZMQ_MAXMSGSIZE``, ``course.trusted.BoundedKernelClient``): 0.13 GB. The stdout flood was already bounded (about 130 MB: the
+(``ZMQ_MAXMSGSIZE``, ``course.grading.execute.BoundedKernelClient``): 0.13 GB. The stdout flood was already bounded (about 130 MB: the
 kernel's output queue drops what the client does not read in time, and nbgrader's
 ``LimitOutput`` cuts long text).
 
-Graded in a child process through ``course.grade.grade`` (what ``make grade`` runs), beside an
+Graded in a child process through ``course.grading.driver.grade`` (what ``make grade`` runs), beside an
 honest submission; the child reports its own peak memory.
 """
 
@@ -69,7 +69,7 @@ LOSES_ITS_KERNEL = {"erro_enorme", "mensagem_gigante"}  # messages over 64 MiB
 
 _CHILD = '''import json, resource, sys
 sys.path.insert(0, {repo!r})
-from course.grade import grade
+from course.grading.driver import grade
 res = grade({base!r}, pairs=[(s, {nb!r}) for s in {students!r}], csv=False,
             use_sandbox={sandbox!r}, **{{"Execute.timeout": 10}})
 print("RESULT" + json.dumps({{"peak_mb": resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024,

@@ -5,10 +5,10 @@ In the sandbox the only place the kernel can write is its scratch home
 caps one file at 64 MiB, not how many: measured 2026-12-04, a cell wrote 1.2 GB in 3 s
 (about 0.4 GB/s), so one 30 s cell could leave 11 GB and a few cells fill the disk that the
 gradebook and every other submission's results are written to. The launcher
-(``course/sandbox.py``) now watches the scratch home and kills the sandbox past
-``T320_GRADER_SCRATCH_MB`` (default 256) or ``T320_GRADER_SCRATCH_FILES`` entries (10000).
+(``course/grading/sandbox.py``) now watches the scratch home and kills the sandbox past
+``T320_SCRATCH_MB`` (default 256) or ``T320_SCRATCH_FILES`` entries (10000).
 
-Graded through ``course.grade.grade`` with an honest submission in the same batch, with
+Graded through ``course.grading.driver.grade`` with an honest submission in the same batch, with
 low limits so the test is quick; a thread of the test measures the scratch folders' size
 every 20 ms. The control raises the limit and sees the same kind of submission go well past
 it, so the check can fail. Root only (the sandbox is used only then; CI runs as root).
@@ -25,7 +25,7 @@ import pytest
 
 sys.path.insert(0, os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__)))))
 
-from course import sandbox  # noqa: E402
+from course.grading import kernel_launcher, sandbox  # noqa: E402
 from tests.hostile.test_isolation import NB_ID, SOURCE, _submission, _submit  # noqa: E402
 
 pytestmark = pytest.mark.skipif(os.geteuid() != 0, reason="the sandbox is used only as root")
@@ -60,7 +60,7 @@ class ScratchPeak:
 
     def _watch(self):
         while not self._stop.is_set():
-            used, entries = sandbox.scratch_usage(sandbox.scratch_base(), 10**6)
+            used, entries = kernel_launcher.scratch_usage(sandbox.scratch_base(), 10**6)
             self.bytes, self.entries = max(self.bytes, used), max(self.entries, entries)
             time.sleep(0.02)
 
@@ -74,12 +74,12 @@ class ScratchPeak:
 
 
 def _grade_with_limits(code, scratch_mb, scratch_files, capfd, monkeypatch):
-    from course.grade import grade
+    from course.grading.driver import grade
 
     base = tempfile.mkdtemp(prefix="t320-disk-")
     os.chmod(base, 0o711)
-    monkeypatch.setenv("T320_GRADER_SCRATCH_MB", str(scratch_mb))  # read by the launcher
-    monkeypatch.setenv("T320_GRADER_SCRATCH_FILES", str(scratch_files))
+    monkeypatch.setenv("T320_SCRATCH_MB", str(scratch_mb))  # read by the launcher
+    monkeypatch.setenv("T320_SCRATCH_FILES", str(scratch_files))
     try:
         os.makedirs(os.path.join(base, "solutions", NB_ID))
         shutil.copy(SOURCE, os.path.join(base, "solutions", NB_ID, NB_ID + ".ipynb"))

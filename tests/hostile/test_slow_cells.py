@@ -37,7 +37,7 @@ def _slow_submission():
 
 
 def _grade(max_seconds):
-    from course.grade import grade
+    from course.grading.driver import grade
 
     base = tempfile.mkdtemp(prefix="t320-slow-")
     os.chmod(base, 0o711)

@@ -4,10 +4,10 @@ The notebook client receives a kernel's outputs over its sockets; the kernel's o
 descriptors 1 and 2 are inherited from whoever launched it, i.e. the terminal running
 ``make grade``. A submission that writes terminal escape sequences there with
 ``os.write(1, ...)`` could rewrite the lines the instructor reads (scores, "AUTOGRADE
-FAILED"), set the window title, or fill the screen. In the sandbox (``course/sandbox.py``)
+FAILED"), set the window title, or fill the screen. In the sandbox (``course/grading/sandbox.py``)
 the kernel's standard streams are /dev/null.
 
-Graded in-process through ``course.grade.grade``; pytest's ``capfd`` holds file descriptors
+Graded in-process through ``course.grading.driver.grade``; pytest's ``capfd`` holds file descriptors
 1 and 2 of this process, which the kernels inherit. The control grades the same submission
 in a plain kernel (``use_sandbox=False``), where the text does reach them: so the check can
 fail. Runs only as root (the sandbox is used only then; CI runs as root).
@@ -44,7 +44,7 @@ def _course_with_writer():
 
 
 def _grade_and_capture(capfd, use_sandbox):
-    from course.grade import grade
+    from course.grading.driver import grade
 
     base = _course_with_writer()
     try:

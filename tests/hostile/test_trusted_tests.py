@@ -55,7 +55,7 @@ def _course():
 
 
 def _grade(pipeline=None):
-    from course.grade import grade
+    from course.grading.driver import grade
 
     base = _course()
     subs = {"controle": open(SOURCE, "rb").read()}

@@ -554,11 +554,11 @@ def sample_submission(notebook, answers):
 
 @pytest.fixture(scope="module")
 def graded_samples(notebook, tmp_path_factory):
-    """`make grade`'s code (course.grade.grade, without the sandbox) on two sample submissions."""
+    """`make grade`'s code (course.grading.driver.grade, without the sandbox) on two sample submissions."""
     import shutil
 
     sys.path.insert(0, ROOT)
-    from course.grade import grade
+    from course.grading.driver import grade
     from nbgrader.api import Gradebook
 
     base = tmp_path_factory.mktemp("course")

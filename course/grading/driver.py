@@ -1,7 +1,7 @@
-"""Autograde every submission in ``submitted/<student>/<id>/`` inside the sandbox kernel.
+"""``make grade``: autograde every submission in ``submitted/<student>/<id>/``, sandboxed.
 
-Usage: ``python -m course.grade [-j N] [--no-sandbox] [--timeout S] [--no-progress]``
-(``make grade [JOBS=N]``). Steps:
+Usage: ``python -m course.grading [-j N] [--unsafe] [--timeout S] [--no-progress]``
+(``make grade [JOBS=N] [UNSAFE=1]``). Runs in the grading process. Steps:
 
 1. record every id that has submissions in the gradebook (``generate_assignment`` into a
    scratch folder, so the committed student versions are not touched), with its due date
@@ -10,21 +10,28 @@ Usage: ``python -m course.grade [-j N] [--no-sandbox] [--timeout S] [--no-progre
 2. make the instructor-only parts unreadable for other users: ``solutions/``, ``.git/``,
    ``submitted/``, ``feedback/``, ``gradebook.db``, ``grades.csv`` and every already graded
    ``autograded/<student>/`` (``chmod go-rwx``);
-3. ``autograde`` each submission with the ``t320-grader`` kernel (``course/sandbox.py``:
-   unprivileged uid, memory/CPU/process caps), kill whatever it left running, close its
+3. ``autograde`` each submission with ``TrustedExecute`` (``execute.py``): the student's
+   cells in the ``t320-grader`` kernel (``kernel_launcher.py``), the test cells in the
+   trusted process (``trusted_client.py``), each in its own sandbox (``sandbox.py``:
+   unprivileged uid or user namespace, memory/CPU/process caps); kill whatever it left running, close its
    ``autograded/<student>/`` folder again. ``-j N`` (default: the number of cores) runs N
    worker processes, each with its own grader uid (the kill is per uid), side by side: a
    submission that times out holds up only its own worker. nbgrader's SQLite gradebook is
-   written by one worker at a time (``course/gradebook_lock.py``); a tqdm bar shows
+   written by one worker at a time (``gradebook_lock.py``); a tqdm bar shows
    progress and the time left;
 4. ``generate_feedback`` (hidden tests removed, see ``nbgrader_config.py``);
 5. write ``grades.csv``.
+
+Where no sandbox can start (``sandbox.SandboxUnavailable``) it stops and says what to do;
+``--unsafe`` grades without one, and says so in its output, in the log and on every
+feedback page. Interrupted (Ctrl-C, SIGTERM), it leaves no process of a grader uid behind.
 """
 
 import argparse
 import contextlib
 import hashlib
 import os
+import signal
 import stat
 import sys
 import tempfile
@@ -32,7 +39,7 @@ import time
 
 from course import ROOT, make_api
 from course import config as course_config
-from course import gradebook_lock, sandbox
+from course.grading import gradebook_lock, kernel_launcher, sandbox
 
 PRIVATE = ("solutions", ".git", "submitted", "feedback", "gradebook.db", "grades.csv",
            "downloaded", "students.csv", "export")
@@ -82,9 +89,14 @@ def grade(root=ROOT, pairs=None, use_sandbox=True, feedback=True, csv=True, jobs
     root = os.path.abspath(root)
     pairs = submissions(root) if pairs is None else list(pairs)
     overrides = {**course_overrides(root), **overrides}
+    if use_sandbox:
+        os.environ.pop(sandbox.UNSAFE, None)
+        sandbox.mode()  # SandboxUnavailable, with what to do, before anything is graded
+    else:
+        os.environ[sandbox.UNSAFE] = "1"
     with sandbox.GraderUid() if use_sandbox else contextlib.nullcontext() as uid:
         if use_sandbox:
-            sandbox.install_kernel()
+            kernel_launcher.install_kernel()
         prepare(root, sorted({a for _, a in pairs}), overrides)
         if jobs <= 1 or len(pairs) <= 1:
             results = _grade_serial(root, pairs, use_sandbox, feedback, uid, overrides, progress)
@@ -123,9 +135,9 @@ def prepare(root, ids, overrides):
 def _worker_api(root, use_sandbox, uid, overrides):
     overrides = dict(overrides)
     if use_sandbox:
-        for key, value in sandbox.kernel_config(uid).items():  # kernel name, ipc transport
+        for key, value in kernel_launcher.kernel_config(uid).items():  # kernel, ipc transport
             overrides.setdefault(key, value)
-    else:  # --no-sandbox, chosen on purpose: TrustedExecute would put the kernel in the sandbox
+    else:  # --unsafe, chosen on purpose: TrustedExecute would put the kernel in the sandbox
         overrides.setdefault("TrustedExecute.allow_outside_sandbox", True)
     return make_api(root, **overrides)
 
@@ -173,8 +185,6 @@ _WORKER = {}
 
 
 def _init_worker(root, use_sandbox, overrides, lock_path):
-    import signal
-
     signal.signal(signal.SIGINT, signal.SIG_IGN)  # Ctrl-C is the parent's to handle
     gradebook_lock.install(lock_path)
     uid = None
@@ -182,7 +192,7 @@ def _init_worker(root, use_sandbox, overrides, lock_path):
         reservation = sandbox.GraderUid()
         uid = reservation.__enter__()  # held (its flock open) for the worker's lifetime
         _WORKER["reservation"] = reservation
-    # nbgrader's messages from this worker (and a plain kernel's output with --no-sandbox;
+    # nbgrader's messages from this worker (and a plain kernel's output with --unsafe;
     # a sandboxed kernel writes to /dev/null): into a private log, not the parent's bar
     log = os.path.join(sandbox.scratch_base(), f"worker-{uid or os.getpid()}.log")
     fd = os.open(log, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
@@ -251,10 +261,45 @@ def _read_scores(root, results, csv):
     return results
 
 
+UNSAFE_WARNING = ("UNSAFE=1: grading WITHOUT a sandbox: every submission runs with your own "
+                  "rights and can read or change anything you can")
+
+
+def _interrupt_on_sigterm():
+    """SIGTERM (``kill``, a closed session) ends the run like Ctrl-C: with its cleanup."""
+    def stop(signum, frame):
+        raise KeyboardInterrupt
+
+    signal.signal(signal.SIGTERM, stop)
+
+
+def kill_leftovers():
+    """Kill the processes of every grader uid no running grading holds (root only).
+
+    A grader uid is held by its reservation's ``flock``; once this run's workers are gone
+    their uids are free, and whatever still runs under them (a kernel, a trusted process
+    whose worker was interrupted) is killed here.
+    """
+    import fcntl
+
+    if os.geteuid() != 0:
+        return
+    for uid in sandbox.UID_RANGE:
+        path = os.path.join(sandbox.scratch_base(), f"uid-{uid}.lock")
+        if not os.path.exists(path):
+            continue
+        with open(path, "w") as fh:
+            try:
+                fcntl.flock(fh, fcntl.LOCK_EX | fcntl.LOCK_NB)
+            except OSError:
+                continue  # another grading run holds it
+            sandbox.kill_grader_processes(uid)
+
+
 def main(argv=None):
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--no-sandbox", action="store_true",
-                        help="run student code as yourself (trusted submissions only)")
+    parser.add_argument("--unsafe", action="store_true",
+                        help="no sandbox: run student code as yourself (trusted submissions only)")
     parser.add_argument("--timeout", type=int, default=None, help="per-cell timeout (s)")
     parser.add_argument("-j", "--jobs", type=int, default=os.cpu_count() or 1,
                         help="submissions graded at once (default: the number of cores)")
@@ -265,9 +310,21 @@ def main(argv=None):
     if not pairs:
         print("no submissions in submitted/<student>/<id>/")
         return 0
+    if args.unsafe:
+        print(UNSAFE_WARNING, file=sys.stderr)
+    _interrupt_on_sigterm()
     t0 = time.monotonic()
-    results = grade(pairs=pairs, use_sandbox=not args.no_sandbox, jobs=max(1, args.jobs),
-                    progress=not args.no_progress, **extra)
+    try:
+        results = grade(pairs=pairs, use_sandbox=not args.unsafe, jobs=max(1, args.jobs),
+                        progress=not args.no_progress, **extra)
+    except sandbox.SandboxUnavailable as exc:
+        print(exc, file=sys.stderr)
+        return 2
+    except KeyboardInterrupt:
+        kill_leftovers()
+        print("make grade interrupted: no grading process left running; run it again to "
+              "grade the rest", file=sys.stderr)
+        return 130
     seconds = time.monotonic() - t0
     failed = 0
     for (student, nb_id), r in results.items():
@@ -277,8 +334,6 @@ def main(argv=None):
         print(f"{student:20s} {nb_id:24s} {r['score']}/{r['max_score']}{flag}{ok}")
     print(f"{len(results)} submissions in {seconds:.0f} s ({max(1, args.jobs)} at a time); "
           "grades.csv written; feedback in feedback/")
+    if args.unsafe:
+        print(UNSAFE_WARNING)
     return 1 if failed else 0
-
-
-if __name__ == "__main__":
-    sys.exit(main())

@@ -62,6 +62,25 @@ class ScrubHiddenTestOutputs(Preprocessor):
         return cell, resources
 
 
+UNSAFE_FOOTER = ("**Corrigido sem sandbox** (`make grade UNSAFE=1`): o código desta entrega "
+                 "rodou com as permissões do professor, sem o isolamento de costume.")
+
+
+class UnsafeGradingFooter(Preprocessor):
+    """A last cell on the feedback page of a notebook graded without a sandbox.
+
+    ``TrustedExecute`` marks such a notebook (``metadata.t320_grading.sandbox`` false) when
+    ``make grade UNSAFE=1`` ran it; the instructor and the student both see it.
+    """
+
+    def preprocess(self, nb, resources):
+        from nbformat.v4 import new_markdown_cell
+
+        if nb.metadata.get("t320_grading", {}).get("sandbox") is False:
+            nb.cells.append(new_markdown_cell(UNSAFE_FOOTER))
+        return nb, resources
+
+
 class _TemplatesInMemory(jinja2.BytecodeCache):
     """Compiled jinja templates kept for the life of the process, checked against the
     template's source (jinja stores a checksum in each bucket and recompiles on a change)."""

@@ -1,34 +1,46 @@
 """The data-only channel between the trusted test process and the student's kernel.
 
-While ``make grade`` runs, a test cell executes in a trusted process (``course/trusted.py``)
-and the student's code in the sandboxed kernel. The two talk over one Unix socket with
-length-prefixed JSON messages; nothing is pickled and nothing crosses as code. Both ends run
-this same module (the kernel receives its source text), each as an :class:`Endpoint`.
+While ``make grade`` runs, a test cell executes in the trusted process
+(``course/grading/trusted_process.py``) and the student's code in the sandboxed kernel. The
+two talk over one Unix socket with length-prefixed JSON messages; nothing is pickled and
+nothing crosses as code. Both ends run this same module (the kernel receives its source
+text), each as an :class:`Endpoint` with its ``role``: ``"trusted"`` or ``"student"``.
 
-What crosses, as tagged JSON (``encode``/``decode``):
+What the trusted side builds from what the kernel sends is **data only**:
 
-- ``None``, ``bool``, ``int``, ``float``, ``str``, ``bytes``, ``complex``;
-- numpy scalars and numeric arrays (bool, int, uint, float, complex) with their dtype and
-  shape, the bytes in base64; ``np.random.Generator`` as its bit generator's state;
-- lists, tuples, dicts, sets of those (aliasing and cycles kept);
-- anything else of the student's (functions, generators, objects) as a *handle*: the
-  trusted side gets a :class:`Remote` whose calls, attribute reads and ``next`` are requests
-  answered with data again. Using a handle as data (``float``, ``==``, ``np.asarray``)
-  raises :class:`NotData`, an ``AssertionError`` with a Portuguese message, so the test
-  fails instead of the grading run.
-- a test's own callables (``grad_fn``, a lambda) cross as handles the other way: the
-  student's code may only call them (and iterate an iterator), and they run in the trusted
-  process. Modules, classes and builtins of the trusted side never cross.
+- ``None``, ``bool``, ``int``, ``float``, ``complex``, ``str``, ``bytes``;
+- numpy scalars and numeric arrays (bool, int, uint, float, complex dtypes), always built
+  from their own bytes: a view with offsets or strides, an object, structured or void
+  dtype, a shape whose size does not match the bytes sent, or more than
+  ``CHANNEL_ARRAY_MAX`` elements is refused before anything is allocated;
+- lists, tuples, dicts, sets of those, at most ``CHANNEL_DEPTH_MAX`` levels deep and
+  ``CHANNEL_ITEMS_MAX`` values per message; ``np.random.Generator`` as the state of one of
+  numpy's own bit generators;
+- *handles* (:class:`Remote`) to anything else of the student's (functions, generators,
+  objects, nnlib objects the student built): the object stays in the kernel, and a test
+  reads plain data from it explicitly (an attribute read, a call, ``next``), each answered
+  with data again. Using a handle as data (``float``, ``==``, ``np.asarray``) raises
+  :class:`NotData`, an ``AssertionError`` with a Portuguese message, so the test fails
+  instead of the grading run.
 
-Arrays, lists and dicts passed to a call come back changed when the callee changed them in
-place (``np.copyto``, ``clear``/``update``). A ``np.random.Generator`` is shared: both sides
-keep one copy and every message carries the new state of each copy that moved, so numbers
-drawn by a student's generator between ``next`` calls advance the test's generator too. An
-object the callee returns unchanged is the caller's own object again, so ``w -= α g`` on an
-argument or ``return w`` behave as they would in one process. Sizes are capped: one
-message at most ``MAX_MESSAGE`` bytes and ``MAX_DEPTH`` levels of nesting.
+No class or function is ever looked up by a name the kernel sends. The other direction is
+the tests' business: nnlib functions and objects a test passes to the student's code cross
+by name and contents (the kernel rebuilds them in its own process), a test's own callables
+(``grad_fn``, a lambda) as handles the student's code may only call, whose calls run in the
+trusted process on decoded arguments. Modules, classes and builtins of the trusted side
+never cross.
 
-The module imports only the standard library and numpy: it is also the kernel's copy.
+Arrays, lists, dicts and nnlib objects a test passes to a call come back changed when the
+callee changed them in place (``np.copyto``, ``clear``/``update``, ``net.w -= ...``): an
+array only with its shape and kind kept, an object only in the attributes it already had.
+Tests that do not ask for in-place updates pass copies (docs/course.md). A
+``np.random.Generator`` is shared: both sides keep one copy and every message carries the
+new state of each copy that moved. An object the callee returns unchanged is the caller's
+own object again, so ``return w`` behaves as it would in one process.
+
+The module imports only the standard library and numpy: it is also the kernel's copy,
+executed from its source with ``T320_LIMITS`` set; the trusted process reads
+``course/grading/limits.py``.
 """
 
 import base64
@@ -40,10 +52,21 @@ import types
 
 import numpy as np
 
-MAX_MESSAGE = 64 * 2**20
-MAX_DEPTH = 48
-MAX_TEXT = 4000
+if "T320_LIMITS" not in globals():  # imported (the trusted process), not exec'd (the kernel)
+    from course.grading import limits as _limits
+
+    T320_LIMITS = {name: getattr(_limits, name) for name in (
+        "CHANNEL_MESSAGE_MAX", "CHANNEL_DEPTH_MAX", "CHANNEL_ITEMS_MAX", "CHANNEL_ARRAY_MAX",
+        "CHANNEL_TEXT_MAX")}
+MAX_MESSAGE = T320_LIMITS["CHANNEL_MESSAGE_MAX"]
+MAX_DEPTH = T320_LIMITS["CHANNEL_DEPTH_MAX"]
+MAX_ITEMS = T320_LIMITS["CHANNEL_ITEMS_MAX"]
+MAX_ARRAY = T320_LIMITS["CHANNEL_ARRAY_MAX"]
+MAX_TEXT = T320_LIMITS["CHANNEL_TEXT_MAX"]
 NUMERIC_KINDS = "biufc"
+# Tags only the trusted side sends (the kernel rebuilds nnlib functions, objects and array
+# views that a test passes): the trusted side refuses them from the kernel.
+FROM_TRUSTED_ONLY = ("fn", "o", "v")
 BIT_GENERATORS = ("PCG64", "PCG64DXSM", "Philox", "SFC64", "MT19937")
 # exception types re-raised as themselves on the other side; any other becomes StudentError
 PLAIN_ERRORS = ("ArithmeticError", "AssertionError", "AttributeError", "FloatingPointError",
@@ -204,6 +227,7 @@ class _Codec:
         self.keep = []                  # keeps encoded objects alive while ids are in use
         self.seen = {}                  # decoding: key -> object built
         self.received = {}              # decoding: key -> (object, snapshot) for sync
+        self.items = 0                  # decoding: values built so far (MAX_ITEMS)
 
     # ---- encoding
     def encode(self, obj, depth=0, top_ref=True):
@@ -229,12 +253,13 @@ class _Codec:
             return {"t": "c", "v": [repr(obj.real), repr(obj.imag)]}
         if isinstance(obj, (bytes, bytearray)):
             return {"t": "bytes", "b": base64.b64encode(bytes(obj)).decode()}
-        ref = _library_name(obj)
+        trusted = self.ep.role == "trusted"
+        ref = _library_name(obj) if trusted else None  # the kernel sends nnlib objects as handles
         if ref is not None and isinstance(obj, types.FunctionType):
             return {"t": "fn", "ref": ref}
         if isinstance(obj, np.ndarray) and obj.dtype.kind in NUMERIC_KINDS:
             base = obj.base
-            if isinstance(base, np.ndarray) and base.dtype.kind in NUMERIC_KINDS \
+            if trusted and isinstance(base, np.ndarray) and base.dtype.kind in NUMERIC_KINDS \
                     and base.base is None and base.flags.c_contiguous:
                 encoded_base = self.encode(base, depth + 1)
                 key = len(self.keys)
@@ -277,13 +302,24 @@ class _Codec:
         self.keep.append(obj)
 
     def encode_contents(self, obj):
-        """Encode ``obj`` itself (not as a reference to the caller's object): for syncs."""
+        """Encode ``obj`` itself (not as a reference to the caller's object): for syncs.
+
+        An nnlib object received from the trusted side goes back as its attributes only
+        (``od``): the trusted side applies them to its own object, never builds one.
+        """
+        if self.ep.role == "student" and _library_name(obj) is not None \
+                and hasattr(obj, "__dict__"):
+            return {"t": "od", "v": [[str(n), self.encode(v, 1)]
+                                     for n, v in list(vars(obj).items())]}
         return self.encode(obj, top_ref=False)
 
     # ---- decoding
     def decode(self, v, depth=0):
         if depth > MAX_DEPTH:
             raise NotData("o valor recebido é aninhado demais")
+        self.items += 1
+        if self.items > MAX_ITEMS:
+            raise NotData("o valor recebido tem elementos demais")
         if v is None or type(v) in (bool, int, float, str):
             return v
         if type(v) is not dict:
@@ -310,6 +346,9 @@ class _Codec:
             return self._register(v, _array_from(v["d"], v["s"], v["b"]))
         if t == "g":
             return self.ep.mirrored(str(v["pid"]), v["bg"], self.decode(v["st"], depth + 1))
+        if t in FROM_TRUSTED_ONLY and self.ep.role != "student":
+            raise NotData(f"o processo do aluno enviou um valor que não é dado ({t}): "
+                          "devolva números, arrays, listas, tuplas ou dicts")
         if t == "v":
             base = self.decode(v["base"], depth + 1)
             if not isinstance(base, np.ndarray):
@@ -347,6 +386,8 @@ class _Codec:
                 out[self.decode(k, depth + 1)] = self.decode(x, depth + 1)
             self._snap(v, out)
             return out
+        if t == "od":
+            return {str(name): self.decode(x, depth + 1) for name, x in v["v"]}
         if t in ("set", "fset"):
             items = [self.decode(x, depth + 1) for x in v["v"]]
             return set(items) if t == "set" else frozenset(items)
@@ -405,31 +446,50 @@ def _numeric_dtype(dtype):
 
 
 def _array_from(dtype, shape, b64):
+    """A new array of ``dtype`` and ``shape`` from base64 bytes; sizes checked first."""
     dt = _numeric_dtype(dtype)
     if type(shape) is not list or len(shape) > 32 or not all(type(n) is int and n >= 0 for n in shape):
         raise NotData("formato de array inválido")
-    raw = base64.b64decode(b64)
-    if len(raw) != int(np.prod(shape, dtype=np.int64)) * dt.itemsize:
+    count = 1
+    for n in shape:  # Python integers: no overflow, whatever the student declared
+        count *= n
+    if count > MAX_ARRAY:
+        raise NotData(f"array de {count} elementos passa do limite do canal ({MAX_ARRAY})")
+    if type(b64) is not str or len(b64) != 4 * ((count * dt.itemsize + 2) // 3):
+        raise NotData("array com dados incompletos")
+    raw = base64.b64decode(b64, validate=True)
+    if len(raw) != count * dt.itemsize:
         raise NotData("array com dados incompletos")
     return np.frombuffer(raw, dtype=dt).reshape(shape).copy()
 
 
 def _apply_sync(codec, sync):
-    """Apply the in-place changes the callee reports, arrays first, then containers."""
+    """Apply the in-place changes the callee reports to the caller's own objects.
+
+    Arrays first (same shape, the values cast to the array's own dtype), then lists and
+    dicts, then nnlib objects: only attributes the object already has, without a leading
+    underscore, take the new values. Nothing new is built but the decoded data itself.
+    """
+    if type(sync) is not list or len(sync) > len(codec.sent):
+        raise ValueError("sync")
     decoded = [(codec.sent[int(k)], codec.decode(value)) for k, value in sync]
     for orig, new in decoded:
         if isinstance(orig, np.ndarray) and isinstance(new, np.ndarray):
             if orig.shape == new.shape and orig.flags.writeable:
                 np.copyto(orig, new, casting="unsafe")
     for orig, new in decoded:
-        if isinstance(orig, dict) and isinstance(new, dict):
+        if isinstance(orig, np.ndarray):
+            continue
+        if type(orig) is dict and type(new) is dict:
             dict.clear(orig)
             dict.update(orig, new)
-        elif isinstance(orig, list) and isinstance(new, list):
+        elif type(orig) is list and type(new) is list:
             list.__setitem__(orig, slice(None), new)
-        elif type(orig) is type(new) and _library_name(orig) is not None:
-            orig.__dict__.clear()
-            orig.__dict__.update(new.__dict__)
+        elif _library_name(orig) is not None and type(new) is dict:
+            attrs = vars(orig)
+            for name, value in new.items():
+                if name in attrs and not name.startswith("_"):
+                    attrs[name] = value
 
 
 # ----------------------------------------------------------------------------- endpoint
