@@ -72,11 +72,16 @@ def _builtin_values(x, name):
     _fail(f"{name}: esperava um número ou um np.ndarray, recebi {t.__name__}")
 
 
-def _shape_of(v):
-    if _type(v) is _list:
-        inner = _shape_of(v[0]) if _len(v) else ()
-        return (_len(v),) + inner
-    return ()
+def _shape_of(v, name):
+    """The shape of nested lists ``v``; a ragged one (rows of different shapes) fails."""
+    if _type(v) is not _list:
+        return ()
+    shapes = [_shape_of(item, name) for item in v]
+    for s in shapes:
+        if s != shapes[0]:
+            _fail(f"{name}: formato irregular: as partes têm formatos diferentes "
+                  f"({shapes[0]} e {s})")
+    return (_len(v),) + (shapes[0] if shapes else ())
 
 
 def _flatten(v, out):
@@ -115,11 +120,14 @@ def check_close(actual, expected, rtol=1e-7, atol=1e-12, name="resultado"):
     """
     a = _builtin_values(actual, name)
     e = _builtin_values(expected, "valor esperado")
-    sa, se = _shape_of(a), _shape_of(e)
+    se = _shape_of(e, "valor esperado")
+    sa = _shape_of(a, name)
     if sa != se:
         _fail(f"{name}: formato (shape) errado: esperava {se}, recebi {sa}")
     fa = _flatten(a, []) if _type(a) is _list else [a]
     fe = _flatten(e, []) if _type(e) is _list else [e]
+    if _len(fa) != _len(fe):  # equal regular shapes hold equally many numbers
+        _fail(f"{name}: esperava {_len(fe)} valor(es), recebi {_len(fa)}")
     bad = 0
     first = None
     for i, (va, ve) in enumerate(_zip(fa, fe)):
@@ -196,12 +204,15 @@ def is_close(actual, expected, rtol=1e-7, atol=1e-12):
 
     For the yes/no properties a test cell passes to `check_true` (the comparison is the one of
     this module, not ``numpy.allclose``, which student code could replace). A number as
-    ``expected`` is compared with every element of an array ``actual``. Never raises: a wrong
-    type or shape is ``False``.
+    ``expected`` is compared with every element of an array ``actual``, which must then
+    hold at least one. Never raises: a wrong type or shape, a ragged list, or an empty
+    array against a number is ``False``.
     """
     if _isinstance(expected, _np.generic) and _type(expected).__module__ == "numpy":
         expected = _tolist(_np.asarray(expected))        # a numpy scalar: a Python number
     if _type(actual) is _ndarray and (_type(expected) is _float or _type(expected) is _int):
+        if actual.size == 0:
+            return False
         expected = _full(actual.shape, _float(expected))
     try:
         check_close(actual, expected, rtol=rtol, atol=atol, name="")

@@ -439,7 +439,10 @@ def _library_object(ref):
 
 
 def _numeric_dtype(dtype):
-    dt = np.dtype(str(dtype))
+    try:
+        dt = np.dtype(str(dtype))
+    except TypeError:
+        raise NotData(f"array de tipo {_short(dtype)[:20]} não é numérico") from None
     if dt.kind not in NUMERIC_KINDS or dt.itemsize > 16 or dt.fields is not None or dt.subdtype:
         raise NotData(f"array de tipo {_short(dtype)[:20]} não é numérico")
     return dt
