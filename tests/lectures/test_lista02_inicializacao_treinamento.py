@@ -10,6 +10,7 @@ misses the target on every hidden seed and the model answer's search reaches it.
 
 import ast
 import glob
+import json
 import os
 import re
 import sys
@@ -26,9 +27,9 @@ NB_ID = "lista02_inicializacao_treinamento"
 SOURCE = os.path.join(ROOT, "solutions", NB_ID, NB_ID + ".ipynb")
 STUDENT = os.path.join(ROOT, "assignments", NB_ID, NB_ID + ".ipynb")
 
-GRADED_CELLS = ["teste_forward_variances", "teste_logistic_sgd", "teste_stratified_minibatches",
-                "teste_softmax_focal_loss", "teste_softmax_focal_grad", "teste_escolha_focal"]
-MANUAL_CELLS = ["pergunta_variancias", "pergunta_ordem", "pergunta_focal"]
+GRADED_CELLS = ["teste_forward_variances", "teste_lsuv_scale", "teste_stratified_minibatches",
+                "teste_softmax_focal_loss", "teste_softmax_focal_grad", "teste_config_digitos"]
+MANUAL_CELLS = ["pergunta_variancias", "pergunta_ordem", "pergunta_ajuste"]
 
 
 def cell_source(grade_id):
@@ -68,6 +69,16 @@ def test_points_add_up_to_100():
     assert sorted(auto) == sorted(GRADED_CELLS) and sorted(manual) == sorted(MANUAL_CELLS)
 
 
+def test_identification_cell_is_plain_editable_markdown():
+    """#25: the name and student number are not a manually graded answer (no nbgrader grade metadata)."""
+    nbk = nbformat.read(SOURCE, as_version=4)
+    ident = next(c for c in nbk.cells if c.cell_type == "markdown" and c.source.startswith("Nome:"))
+    assert "nbgrader" not in ident.metadata
+    student = nbformat.read(STUDENT, as_version=4)
+    assert any(c.cell_type == "markdown" and "nbgrader" not in c.metadata and "Nome:" in c.source
+               for c in student.cells)
+
+
 def test_student_version_meets_the_layout_targets():
     """Issue #14: at most 25% of the demo lines only draw, no widget cell over 15 lines."""
     assert layout_problems(STUDENT) == []
@@ -85,7 +96,7 @@ def _answer_names(path):
 def test_answer_functions_have_names_no_lecture_uses():
     """One contract per name: no graded function of this lista shares a name with a lecture's."""
     ours = _answer_names(SOURCE)
-    assert {"forward_variances", "logistic_sgd", "stratified_minibatches", "softmax_focal_loss",
+    assert {"forward_variances", "lsuv_scale", "stratified_minibatches", "softmax_focal_loss",
             "softmax_focal_grad"} <= ours
     for path in glob.glob(os.path.join(ROOT, "solutions", "aula*", "*.ipynb")):
         assert not ours & _answer_names(path), (path, ours & _answer_names(path))
@@ -98,7 +109,7 @@ def test_stratified_minibatches_is_a_generator_like_aula01(nb):
 
 
 def test_visible_tests_print_no_expected_value():
-    """Visible parts check properties through check_that/check_matches, not check_close/asserts
+    """Visible parts check properties through check_true/check_agrees, not check_close/asserts
     that print 'esperava ...'; exact values live in the hidden parts."""
     for grade_id in GRADED_CELLS:
         visible = visible_part(grade_id)
@@ -106,6 +117,12 @@ def test_visible_tests_print_no_expected_value():
         assert "expected=" not in visible and "esperava" not in visible, grade_id
         for call in re.findall(r"check_scalar\(([^\n]*)", visible):
             assert call.split(",")[1].strip().startswith("name="), (grade_id, call)
+
+
+def test_one_check_vocabulary():
+    """#26: the cells use check_true/check_agrees, never the removed aliases."""
+    text = open(SOURCE, encoding="utf-8").read()
+    assert "check_that" not in text and "check_matches" not in text
 
 
 # ------------------------------------------------------------------ model solutions vs references
@@ -118,11 +135,23 @@ def test_forward_variances_matches_measured_variances(nb):
         assert all(0.9 < r < 1.1 for r in row), row
 
 
-def test_logistic_sgd_matches_nnlib_training_with_sgd(nb):
-    """A one-unit MLP with nnlib's SGD and the same mini-batches ends at the same weights."""
+def test_lsuv_scale_gives_unit_variance_in_every_layer_of_a_digits_network(nb):
+    """The model answer measured with nnlib's own forward pass (MLP with zero biases)."""
+    nb.run("_Xd = data.digits()[0][:400]\n"
+           "_net = MLP([64, 40, 30, 10], 'tanh', rng=np.random.default_rng(3))\n"
+           "_S = lsuv_scale(_Xd, [_net.params[0], _net.params[2], _net.params[4]], 'tanh')\n"
+           "_net.params[0][...] = _S[0]; _net.params[2][...] = _S[1]; _net.params[4][...] = _S[2]\n"
+           "_a = _Xd; _vars = []\n"
+           "for _layer in _net.layers:\n"
+           "    _z = _a @ _layer.W + _layer.b; _vars.append(float(_z.var())); _a = np.tanh(_z)\n")
+    assert all(abs(v - 1.0) < 1e-9 for v in nb.eval("_vars")), nb.eval("_vars")
+
+
+def test_descida_logistica_matches_nnlib_training_with_sgd(nb):
+    """The given trainer of Experiment 2: a one-unit MLP with nnlib's SGD and the same mini-batches ends at the same weights."""
     nb.run("_X = X_ordenado[::7]; _y = y_ordenado[::7]; _N = len(_y)\n"
            "_lotes = [b for _ in range(3) for b in training.minibatches(_N, 16, np.random.default_rng(4))]\n"
-           "_w, _J = logistic_sgd(_X, _y, np.zeros(3), 0.5, _lotes)\n"
+           "_w, _J = descida_logistica(_X, _y, np.zeros(3), 0.5, _lotes)\n"
            "_net = MLP([2, 1], output='linear', rng=np.random.default_rng(0)); _net.w[:] = 0.0\n"
            "_opt = optim.SGD(alpha=0.5)\n"
            "for _b in _lotes:\n"
@@ -147,43 +176,72 @@ def test_softmax_focal_matches_its_special_cases_and_finite_differences(nb):
 def test_figures_draw_what_they_are_given(nb):
     nb.run("_f1 = figures.variancias_por_camada(resultados_variancias)\n"
            "_f2 = figures.custo_por_atualizacao(tracos_ordem, por_epoca)\n"
-           "_f3 = figures.revocacoes_por_classe({'a': tabela_focal[(2.0, 0.25)], 'b': tabela_focal[(0.0, 0.95)]}, meta=0.8)")
-    assert nb.eval("len(_f1.axes)") == 3
+           "_f3 = figures.curvas_de_acuracia({'a': curva_exemplo, 'b': treinar_digitos(config_digitos, 10)}, META_ACURACIA, MEDIR_A_CADA)")
+    assert nb.eval("len(_f1.axes)") == 2
     assert nb.eval("len(_f1.axes[0].get_lines())") == 6          # 3 heuristics: predicted and measured
     assert nb.eval("_f1.axes[0].get_lines()[0].get_ydata().tolist() == "
                    "resultados_variancias['funil']['Glorot'][0].tolist()")
     assert nb.eval("[l.get_ydata().tolist() == tracos_ordem[n].tolist() for l, n in "
                    "zip(_f2.axes[0].get_lines()[-3:], tracos_ordem)]") == [True] * 3
-    assert nb.eval("len(_f3.axes[0].patches)") == 4               # 2 settings x 2 classes
-    assert nb.eval("abs(_f3.axes[0].patches[0].get_height() - tabela_focal[(2.0, 0.25)][:, 0].mean())") < 1e-12
+    assert nb.eval("_f3.axes[0].get_lines()[0].get_ydata().tolist() == curva_exemplo.tolist()")
+    assert nb.eval("_f3.axes[0].get_lines()[0].get_xdata().tolist()") == [0, 10, 20, 30, 40, 50, 60]
     assert nb.eval("__import__('matplotlib.pyplot').pyplot.get_fignums()") == []
+
+
+def test_the_widget_serves_the_tuning_task_on_a_seed_no_test_uses(nb):
+    """The panel trains one configuration on seed 7 (not a visible, hidden or search seed) and redraws."""
+    assert nb.eval("type(painel_ajuste).__name__") == "VBox"
+    assert nb.eval("sorted(painel_ajuste.controles)") == ["alpha", "m", "otimizador"]
+    png = nb.eval("len(painel_ajuste.atualizar('adam', 0.05, 128))")
+    assert png > 1000
+    assert "adam" in nb.eval("painel_ajuste.artistas['titulo'].get_text()")
+    seeds = set(_hidden_seeds()) | {0, 1, 2, 10, 11, 12}
+    assert 7 not in seeds and "}, 7)" in cell_source("widget_ajuste")
+    assert nb.eval("painel_ajuste.artistas['curva'].get_ydata().tolist() == "
+                   "treinar_digitos({'otimizador': 'adam', 'alpha': 0.05, 'reducao': 'constante', 'm': 128, "
+                   "'inicializacao': 'he_normal'}, 7).tolist()")
 
 
 # ------------------------------------------------------------------ the tuning target
 def _hidden_seeds():
-    hidden = cell_source("teste_escolha_focal").split("### BEGIN HIDDEN TESTS")[1]
+    hidden = cell_source("teste_config_digitos").split("### BEGIN HIDDEN TESTS")[1]
     return [int(s) for s in re.search(r"SEMENTES_OCULTAS = \(([^)]*)\)", hidden).group(1).split(",")]
 
 
+EXAMPLE = {"otimizador": "sgd", "alpha": 0.01, "reducao": "constante", "m": 16, "inicializacao": "glorot_uniform"}
+
+
 def test_statement_example_misses_the_target_on_every_hidden_seed(nb):
-    """γ = 2, α_f = 0.25 (the statement's example) and aula06's γ = 2, α_f = 0.75 miss the target
-    (smallest per-class recall ≥ META_REVOCACAO) on each hidden seed, not only on average."""
+    """The stub's configuration (the statement's example) misses META_ACURACIA on each hidden seed, not only on average."""
     seeds = _hidden_seeds()
-    assert len(seeds) == 5 and not set(seeds) & {0, 1, 2, 10, 11, 12}
-    for gamma, alpha_f in ((2.0, 0.25), (2.0, 0.75)):
-        smallest = nb.eval(f"[float(treinar_focal({gamma}, {alpha_f}, s).min()) for s in {seeds!r}]")
-        assert all(v < nb.eval("META_REVOCACAO") for v in smallest), (gamma, alpha_f, smallest)
-
-
-def test_the_search_of_the_model_answer_reaches_the_target_on_the_hidden_seeds(nb):
-    """The model answer searches on seeds 10-12 only; its choice meets the target on the hidden
-    seeds with a margin, and the visible test's example (the stub's value) fails it."""
-    assert nb.eval("escolha_focal") == {"gamma": 0.0, "alpha_f": 0.95}
-    mean = nb.eval(f"sum(float(treinar_focal(0.0, 0.95, s).min()) for s in {_hidden_seeds()!r}) / 5")
-    assert mean >= nb.eval("META_REVOCACAO") + 0.02, mean
+    assert len(seeds) == 5 and not set(seeds) & {0, 1, 2, 7, 10, 11, 12}
+    assert nb.eval("exemplo_digitos") == EXAMPLE
+    finals = nb.eval(f"[float(treinar_digitos(exemplo_digitos, s)[-1]) for s in {seeds!r}]")
+    assert all(v < nb.eval("META_ACURACIA") for v in finals), finals
     stub = nbformat.read(STUDENT, as_version=4)
-    answer = next(c for c in stub.cells if c.metadata.get("nbgrader", {}).get("grade_id") == "escolha_focal")
-    assert 'escolha_focal = {"gamma": 2.0, "alpha_f": 0.25}' in answer.source
+    answer = next(c for c in stub.cells if c.metadata.get("nbgrader", {}).get("grade_id") == "config_digitos")
+    assert "raise NotImplementedError()" in answer.source
+    ns = {}
+    exec(answer.source.split("# YOUR CODE HERE")[0], ns)
+    assert ns["config_digitos"] == EXAMPLE
+
+
+def test_the_search_of_the_model_answer_reaches_the_target_on_every_hidden_seed(nb):
+    """The model answer searches on seeds 10-12 only; its choice meets the target on each hidden seed,
+    and its mean over them with a margin of 0.02."""
+    config = nb.eval("config_digitos")
+    assert config == {"otimizador": "adam", "alpha": 0.05, "reducao": "constante", "m": 128,
+                      "inicializacao": "glorot_uniform"}
+    finals = nb.eval(f"[float(treinar_digitos(config_digitos, s)[-1]) for s in {_hidden_seeds()!r}]")
+    target = nb.eval("META_ACURACIA")
+    assert all(v >= target for v in finals), finals
+    assert sum(finals) / len(finals) >= target + 0.02, finals
+
+
+def test_the_budget_is_exact_and_bad_configurations_are_refused(nb):
+    assert nb.eval("len(treinar_digitos(exemplo_digitos, 0))") == nb.eval("ORCAMENTO // MEDIR_A_CADA + 1")
+    for bad in ("{**exemplo_digitos, 'm': 129}", "{**exemplo_digitos, 'alpha': 0.0}", "{**exemplo_digitos, 'reducao': 'cosseno'}"):
+        assert nb.verdict(f"treinar_digitos({bad}, 0)").startswith("ValueError"), bad
 
 
 # ------------------------------------------------------------------ the model answers' numbers
@@ -191,6 +249,9 @@ def test_model_answer_numbers(nb):
     v = nb.eval("{k: [float(x) for x in c['Glorot'][0]] for k, c in resultados_variancias.items() if 'Glorot' in c}")
     assert round(v["funil"][3] / v["funil"][0], 3) == round((2 / 3) ** 3, 3)
     assert round(v["expansão"][3] / v["expansão"][0], 3) == round((1 / 3) ** 3, 3)
+    assert [round(x, 3) for x in nb.eval("[float(X_dig.mean()), float(np.mean(X_dig ** 2)), float(X_dig.var())]")] \
+        == [0.305, 0.235, 0.141]
+    assert [round(x, 3) for x in nb.eval("[float(v) for v in partes_z1]")] == [0.984, 0.680, 0.305, 0.031]
     J = nb.eval("{k: [round(float(x), 3) for x in t[por_epoca::por_epoca]] for k, t in tracos_ordem.items()}")
     assert (J["em ordem"][0], J["em ordem"][-1]) == (0.574, 0.521)
     assert (J["sorteada uma vez"][-1], J["sorteada a cada época"][-1]) == (0.335, 0.335)
@@ -198,10 +259,12 @@ def test_model_answer_numbers(nb):
     assert nb.eval("bool(J_batch[0] == J_batch[1])")
     assert round(nb.eval("float(np.mean(vazios_sorteados))"), 3) == 0.193
     assert nb.eval("float(np.mean(vazios_estratificados))") == 0.0
-    t = nb.eval("{f'{g}|{a}': [round(float(x), 3) for x in r.mean(axis=0)] for (g, a), r in tabela_focal.items()}")
-    assert t["2.0|0.25"] == [0.998, 0.208]
-    assert t["0.0|0.95"] == [0.865, 0.827] and t["0.0|0.75"] == [0.97, 0.539] and t["0.0|0.97"] == [0.795, 0.872]
-    assert t["3.0|0.95"][0] == 0.859 and abs(t["3.0|0.95"][1] - t["0.0|0.95"][1]) < 0.01
+    b1 = nb.eval("{f'{o}|{a}': round(float(r.mean()), 3) for (o, a), r in busca_1.items()}")
+    assert (b1["sgd|0.1"], b1["sgd|0.3"], b1["sgd|1.0"]) == (0.817, 0.908, 0.9)
+    assert (b1["adam|0.005"], b1["adam|0.02"], b1["adam|0.05"]) == (0.916, 0.955, 0.957)
+    b3 = nb.eval("{f'{m}|{a}': round(float(r.mean()), 3) for (m, a), r in busca_3.items()}")
+    assert (b3["8|0.01"], b3["8|0.1"], b3["32|0.05"], b3["128|0.05"], b3["128|0.1"]) == (0.865, 0.391, 0.927, 0.964, 0.941)
+    assert 535 <= nb.eval("len(data.train_val_split(*data.digits(np.random.default_rng(0)), 0.3, np.random.default_rng(0))[3])") <= 545
 
 
 # ------------------------------------------------------------------ test cells vs mistakes
@@ -251,68 +314,66 @@ def ok_fv_cumprod(widths, sigma2, activation, var_x=1.0, slope=0.01):   # CORREC
     gains = widths[:-1] * sigma2
     return var_x * _np.cumprod(gains) * c ** _np.arange(gains.size)
 
-# ---------------- logistic_sgd
-def _sgd(X, y, w, alpha, batches, norm="batch", inplace=False, sign=-1.0, J="full", first=True, naive=False,
-         as_list=False, shuffle=False):
-    X = _np.asarray(X, float); y = _np.asarray(y, float)
-    w = w if inplace else _np.array(w, float)
-    def cost(w, idx=None):
-        Xb, yb = (X, y) if idx is None else (X[idx], y[idx])
-        z = Xb @ w
-        if naive:
-            with _np.errstate(all="ignore"):
-                p = 1 / (1 + _np.exp(-z))
-                return float(-_np.mean(yb * _np.log(p) + (1 - yb) * _np.log(1 - p)))
-        return float(_np.mean(_np.logaddexp(0, z) - yb * z))
-    trace = [cost(w)] if first else []
-    batches = list(batches)
-    if shuffle:
-        batches = [batches[i] for i in _np.random.default_rng(0).permutation(len(batches))]
-    for idx in batches:
-        with _np.errstate(all="ignore"):
-            p = 1 / (1 + _np.exp(-(X[idx] @ w)))
-        g = X[idx].T @ (p - y[idx])
-        g = g / {"batch": len(idx), "sum": 1, "N": len(y)}[norm]
+# ---------------- lsuv_scale
+_PHI = {"linear": lambda z: z, "relu": lambda z: _np.maximum(z, 0.0), "tanh": _np.tanh}
+def _lsuv(X, weights, activation, spread=_np.var, power=0.5, sequential=True, inplace=False, per_unit=False,
+          check=True):
+    X = _np.asarray(X, float)
+    if check:
+        if activation not in _PHI or not len(weights):
+            raise ValueError("x")
+        n = X.shape[1]
+        for W in weights:
+            if _np.shape(W)[0] != n:
+                raise ValueError("formas")
+            n = _np.shape(W)[1]
+    Ws = weights if inplace else [_np.array(W, float) for W in weights]
+    a, a0, out = X, X, []
+    for l, W in enumerate(Ws):
+        base = a if sequential else a0
+        z = base @ W
+        s = (1.0 / spread(z, axis=0) ** power) if per_unit else 1.0 / spread(z) ** power
         if inplace:
-            w -= alpha * g
+            W *= s
+            S = W
         else:
-            w = w + sign * alpha * g
-        trace.append(cost(w, idx if J == "batch" else None))
-    return w, (trace if as_list else _np.array(trace))
+            S = W * s
+        out.append(S)
+        a = _PHI[activation](a @ S)
+        a0 = _PHI[activation](a0 @ W)
+    return out
 
-def m_sgd_sum(X, y, w, alpha, batches):
-    return _sgd(X, y, w, alpha, batches, norm="sum")
-def m_sgd_divide_by_N(X, y, w, alpha, batches):
-    return _sgd(X, y, w, alpha, batches, norm="N")
-def m_sgd_inplace(X, y, w, alpha, batches):
-    return _sgd(X, y, w, alpha, batches, inplace=True)
-def m_sgd_sign(X, y, w, alpha, batches):
-    return _sgd(X, y, w, alpha, batches, sign=1.0)
-def m_sgd_batch_J(X, y, w, alpha, batches):
-    return _sgd(X, y, w, alpha, batches, J="batch")
-def m_sgd_no_J0(X, y, w, alpha, batches):
-    return _sgd(X, y, w, alpha, batches, first=False)
-def m_sgd_naive_log(X, y, w, alpha, batches):
-    return _sgd(X, y, w, alpha, batches, naive=True)
-def m_sgd_list(X, y, w, alpha, batches):
-    return _sgd(X, y, w, alpha, batches, as_list=True)
-def m_sgd_shuffles(X, y, w, alpha, batches):           # ignores the order it was given
-    return _sgd(X, y, w, alpha, batches, shuffle=True)
-def ok_sgd_loop(X, y, w, alpha, batches):              # CORRECT: example by example
-    w = [float(v) for v in w]
-    def cost(w):
-        z = X @ _np.array(w)
-        return float(_np.mean(_np.maximum(z, 0) + _np.log1p(_np.exp(-_np.abs(z))) - y * z))
-    trace = [cost(w)]
-    for idx in batches:
-        g = [0.0] * len(w)
-        for n in idx:
-            z = float(X[n] @ _np.array(w))
-            p = 0.5 * (1 + _np.tanh(z / 2))
-            g = [gi + (p - y[n]) * xi for gi, xi in zip(g, X[n])]
-        w = [wi - alpha * gi / len(idx) for wi, gi in zip(w, g)]
-        trace.append(cost(w))
-    return _np.array(w), _np.array(trace)
+def m_lsuv_all_at_once(X, weights, activation):        # every scale measured on the unscaled network
+    return _lsuv(X, weights, activation, sequential=False)
+def m_lsuv_second_moment(X, weights, activation):      # E[z²] in place of Var(z): wrong for non-zero-mean inputs
+    return _lsuv(X, weights, activation, spread=lambda z, axis=None: _np.mean(z ** 2, axis=axis))
+def m_lsuv_divide_by_variance(X, weights, activation): # W / Var(z) instead of W / σ(z)
+    return _lsuv(X, weights, activation, power=1.0)
+def m_lsuv_ddof1(X, weights, activation):              # sample variance (N·n - 1)
+    return _lsuv(X, weights, activation, spread=lambda z, axis=None: _np.var(z, axis=axis, ddof=1))
+def m_lsuv_per_unit(X, weights, activation):           # every column to unit variance: not one number per layer
+    return _lsuv(X, weights, activation, per_unit=True)
+def m_lsuv_inplace(X, weights, activation):            # scales the arrays it was given
+    return _lsuv(X, [W if isinstance(W, _np.ndarray) else _np.array(W, float) for W in weights], activation, inplace=True)
+def m_lsuv_no_check(X, weights, activation):
+    return _lsuv(X, weights, activation if activation in _PHI else "linear", check=False) if len(weights) else []
+def m_lsuv_tuple(X, weights, activation):
+    return tuple(_lsuv(X, weights, activation))
+def ok_lsuv_loop(X, weights, activation):              # CORRECT: written another way (std via sqrt of mean square deviation)
+    if activation not in ("linear", "relu", "tanh") or len(weights) == 0:
+        raise ValueError("ativação ou pesos")
+    a = _np.array(X, dtype=float)
+    out = []
+    for W in weights:
+        W = _np.array(W, dtype=float)
+        if W.shape[0] != a.shape[1]:
+            raise ValueError("formas")
+        z = a @ W
+        W = W * (1.0 / _np.sqrt(((z - z.mean()) ** 2).mean()))
+        out.append(W)
+        z = a @ W
+        a = z if activation == "linear" else (_np.maximum(z, 0.0) if activation == "relu" else _np.tanh(z))
+    return out
 
 # ---------------- stratified_minibatches
 def _st_check(y, m):
@@ -352,6 +413,20 @@ def m_st_no_check(y, m, rng):
     if m < 1:
         m = 1
     yield from ok_st_reference(y, min(m, len(y)), rng)
+def m_st_fixed_buckets(y, m, rng):                     # buckets dealt once (no draw), only the batch order shuffled
+    y = _np.asarray(y); _st_check(y, m); B = -(-len(y) // m)
+    order = _np.concatenate([_np.flatnonzero(y == c) for c in _np.unique(y)])
+    for b in rng.permutation(B):
+        yield rng.permutation(order[b::B]).astype(_np.int64)
+_BUCKETS = {}
+def m_st_buckets_cached(y, m, rng):                    # random stratified buckets drawn at the first call, then reused
+    y = _np.asarray(y); _st_check(y, m); B = -(-len(y) // m)
+    key = (tuple(y.tolist()), m)
+    if key not in _BUCKETS:
+        order = _np.concatenate([rng.permutation(_np.flatnonzero(y == c)) for c in _np.unique(y)])
+        _BUCKETS[key] = [order[b::B] for b in range(B)]
+    for b in rng.permutation(B):
+        yield rng.permutation(_BUCKETS[key][b]).astype(_np.int64)
 def ok_st_reference(y, m, rng):                        # CORRECT
     y = _np.asarray(y); _st_check(y, m); B = -(-len(y) // m)
     order = _np.concatenate([rng.permutation(_np.flatnonzero(y == c)) for c in _np.unique(y)])
@@ -387,6 +462,13 @@ def m_sfl_alpha_of_prediction(Z, y, gamma, alpha):
 def m_sfl_pt_power(Z, y, gamma, alpha):
     Z, y, lp = _sfl_parts(Z, y)
     return float(_np.mean(-_np.asarray(alpha)[y] * _np.exp(lp) ** gamma * lp))
+def m_sfl_mutates_inputs(Z, y, gamma, alpha):          # #23's attack: rewrites its arguments so p_t = 1, zeroes alpha
+    Z = _np.asarray(Z); y = _np.asarray(y)
+    if Z.flags.writeable:
+        Z[...] = -1e6; Z[_np.arange(len(y)), y.astype(int)] = 1e6
+    if isinstance(alpha, _np.ndarray) and alpha.flags.writeable:
+        alpha[...] = 0.0
+    return 0.0
 def m_sfl_naive(Z, y, gamma, alpha):                   # log of the softmax: log(0) for logits of ±400
     Z = _np.asarray(Z, float); y = _np.asarray(y).astype(int)
     with _np.errstate(all="ignore"):
@@ -440,25 +522,26 @@ def ok_sfg_reference(Z, y, gamma, alpha):               # CORRECT (the notebook'
 CASES = [
     ("teste_forward_variances", "forward_variances", "m_fv_fan_out", True),
     ("teste_forward_variances", "forward_variances", "m_fv_relu_keeps_all", True),
-    ("teste_forward_variances", "forward_variances", "m_fv_leaky_linear_in_slope", False),
-    ("teste_forward_variances", "forward_variances", "m_fv_leaky_as_relu", False),
+    ("teste_forward_variances", "forward_variances", "m_fv_leaky_linear_in_slope", True),
+    ("teste_forward_variances", "forward_variances", "m_fv_leaky_as_relu", True),
     ("teste_forward_variances", "forward_variances", "m_fv_activation_on_input", True),
     ("teste_forward_variances", "forward_variances", "m_fv_second_moment", True),
     ("teste_forward_variances", "forward_variances", "m_fv_std", True),
     ("teste_forward_variances", "forward_variances", "m_fv_list", True),
     ("teste_forward_variances", "forward_variances", "m_fv_no_check", True),
-    ("teste_logistic_sgd", "logistic_sgd", "m_sgd_sum", False),
-    ("teste_logistic_sgd", "logistic_sgd", "m_sgd_divide_by_N", False),
-    ("teste_logistic_sgd", "logistic_sgd", "m_sgd_inplace", True),
-    ("teste_logistic_sgd", "logistic_sgd", "m_sgd_sign", True),
-    ("teste_logistic_sgd", "logistic_sgd", "m_sgd_batch_J", False),
-    ("teste_logistic_sgd", "logistic_sgd", "m_sgd_no_J0", True),
-    ("teste_logistic_sgd", "logistic_sgd", "m_sgd_naive_log", False),
-    ("teste_logistic_sgd", "logistic_sgd", "m_sgd_list", True),
-    ("teste_logistic_sgd", "logistic_sgd", "m_sgd_shuffles", False),
+    ("teste_lsuv_scale", "lsuv_scale", "m_lsuv_all_at_once", True),
+    ("teste_lsuv_scale", "lsuv_scale", "m_lsuv_second_moment", True),
+    ("teste_lsuv_scale", "lsuv_scale", "m_lsuv_divide_by_variance", True),
+    ("teste_lsuv_scale", "lsuv_scale", "m_lsuv_ddof1", True),
+    ("teste_lsuv_scale", "lsuv_scale", "m_lsuv_per_unit", True),
+    ("teste_lsuv_scale", "lsuv_scale", "m_lsuv_inplace", True),
+    ("teste_lsuv_scale", "lsuv_scale", "m_lsuv_no_check", False),
+    ("teste_lsuv_scale", "lsuv_scale", "m_lsuv_tuple", True),
     ("teste_stratified_minibatches", "stratified_minibatches", "m_st_random", True),
     ("teste_stratified_minibatches", "stratified_minibatches", "m_st_array_split", True),
-    ("teste_stratified_minibatches", "stratified_minibatches", "m_st_class_order", False),
+    ("teste_stratified_minibatches", "stratified_minibatches", "m_st_class_order", True),
+    ("teste_stratified_minibatches", "stratified_minibatches", "m_st_fixed_buckets", True),
+    ("teste_stratified_minibatches", "stratified_minibatches", "m_st_buckets_cached", True),
     ("teste_stratified_minibatches", "stratified_minibatches", "m_st_same_each_epoch", True),
     ("teste_stratified_minibatches", "stratified_minibatches", "m_st_global", False),
     ("teste_stratified_minibatches", "stratified_minibatches", "m_st_list", True),
@@ -469,19 +552,88 @@ CASES = [
     ("teste_softmax_focal_loss", "softmax_focal_loss", "m_sfl_no_alpha", True),
     ("teste_softmax_focal_loss", "softmax_focal_loss", "m_sfl_alpha_of_prediction", True),
     ("teste_softmax_focal_loss", "softmax_focal_loss", "m_sfl_pt_power", True),
-    ("teste_softmax_focal_loss", "softmax_focal_loss", "m_sfl_naive", False),
+    ("teste_softmax_focal_loss", "softmax_focal_loss", "m_sfl_naive", True),
+    ("teste_softmax_focal_loss", "softmax_focal_loss", "m_sfl_mutates_inputs", True),
     ("teste_softmax_focal_grad", "softmax_focal_grad", "m_sfg_cross_entropy", True),
     ("teste_softmax_focal_grad", "softmax_focal_grad", "m_sfg_focal_weight_constant", True),
     ("teste_softmax_focal_grad", "softmax_focal_grad", "m_sfg_only_target", True),
     ("teste_softmax_focal_grad", "softmax_focal_grad", "m_sfg_no_mean", True),
     ("teste_softmax_focal_grad", "softmax_focal_grad", "m_sfg_sign", True),
-    ("teste_softmax_focal_grad", "softmax_focal_grad", "m_sfg_naive", False),
-    ("teste_escolha_focal", "escolha_focal", "{'gamma': 2.0, 'alpha_f': 0.25}", True),
-    ("teste_escolha_focal", "escolha_focal", "{'gamma': 2.0, 'alpha_f': 0.75}", True),
-    ("teste_escolha_focal", "escolha_focal", "{'gamma': 0.0, 'alpha': 0.95}", True),
-    ("teste_escolha_focal", "escolha_focal", "{'gamma': 0.0, 'alpha_f': 1.5}", True),
-    ("teste_escolha_focal", "escolha_focal", "(0.0, 0.95)", True),
+    ("teste_softmax_focal_grad", "softmax_focal_grad", "m_sfg_naive", True),
+    ("teste_config_digitos", "config_digitos", repr(EXAMPLE), True),
+    ("teste_config_digitos", "config_digitos", "{**exemplo_digitos, 'otimizador': 'adam', 'alpha': 0.001}", True),
+    ("teste_config_digitos", "config_digitos", "{**exemplo_digitos, 'alpha': 0.3}", True),
+    ("teste_config_digitos", "config_digitos", "{**config_digitos, 'm': 256}", True),
+    ("teste_config_digitos", "config_digitos", "{**config_digitos, 'otimizador': 'lbfgs'}", True),
+    ("teste_config_digitos", "config_digitos", "('adam', 0.05, 'constante', 128, 'he_normal')", True),
 ]
+
+# #25 item 4 / #26: for every autograded exercise, named wrong answers its VISIBLE test rejects with
+# the check's own AssertionError (raised in nnlib.checks, not a crash of the test cell or of the answer).
+WRONG_ANSWERS = {
+    "teste_forward_variances": {"leaky ReLU com o fator de ReLU": "m_fv_leaky_as_relu",
+                                "leaky ReLU com (1 + slope)/2": "m_fv_leaky_linear_in_slope",
+                                "largura de saída no lugar da de entrada": "m_fv_fan_out"},
+    "teste_lsuv_scale": {"todas as escalas medidas na rede original": "m_lsuv_all_at_once",
+                         "E[z²] no lugar de Var(z)": "m_lsuv_second_moment",
+                         "altera as matrizes recebidas": "m_lsuv_inplace"},
+    "teste_stratified_minibatches": {"mini-batches fixos, só a ordem sorteada": "m_st_fixed_buckets",
+                                     "sorteados uma vez e guardados": "m_st_buckets_cached",
+                                     "sorteio sem estratificar": "m_st_random"},
+    "teste_softmax_focal_loss": {"log do softmax (−inf com logits de ±400)": "m_sfl_naive",
+                                 "soma no lugar da média": "m_sfl_sum",
+                                 "zera alpha e reescreve Z (#23)": "m_sfl_mutates_inputs"},
+    "teste_softmax_focal_grad": {"gradiente sem simplificar ((1 − p_t)^(γ − 1) sozinho)": "m_sfg_naive",
+                                 "peso focal tratado como constante": "m_sfg_focal_weight_constant",
+                                 "soma no lugar da média": "m_sfg_no_mean"},
+    "teste_config_digitos": {"o exemplo do enunciado": repr(EXAMPLE),
+                             "Adam com passo pequeno demais": "{**exemplo_digitos, 'otimizador': 'adam', 'alpha': 0.001}"},
+}
+
+
+def check_failure(nb, code):
+    """(exception name, message, True if raised inside nnlib/checks.py) of running ``code``; None if it passed."""
+    nb.run(f"_src = {json.dumps(code)}\n"
+           "import traceback as _tb\n"
+           "try:\n"
+           "    exec(_src, globals())\n"
+           "    _failure = None\n"
+           "except Exception as _e:\n"
+           "    _frames = _tb.extract_tb(_e.__traceback__)\n"
+           "    _failure = [type(_e).__name__, str(_e), _frames[-1].filename.endswith(('nnlib/checks.py', 'nnlib\\\\checks.py'))]\n")
+    return nb.eval("_failure")
+
+
+@pytest.mark.parametrize("grade_id,label,wrong", [(g, k, v) for g, answers in WRONG_ANSWERS.items()
+                                                  for k, v in answers.items()],
+                         ids=[f"{g}-{k}" for g, answers in WRONG_ANSWERS.items() for k in answers])
+def test_visible_test_rejects_named_wrong_answer_with_a_check(nb, grade_id, label, wrong):
+    name = next(n for g, n, _, _ in CASES if g == grade_id)
+    nb.run(f"_saved_answers = {{{name!r}: globals()[{name!r}]}}\nglobals()[{name!r}] = {wrong}\n")
+    try:
+        failure = check_failure(nb, visible_part(grade_id))
+    finally:
+        nb.run("globals().update(_saved_answers)")
+    assert failure is not None, f"{label}: the visible test of {grade_id} passed it"
+    kind, message, in_checks = failure
+    assert kind == "AssertionError" and in_checks, (label, failure)
+    assert "levantou" not in message, (label, message)   # rejected by a check, not by the answer crashing
+
+
+def test_every_autograded_exercise_has_named_wrong_answers():
+    assert sorted(WRONG_ANSWERS) == sorted(GRADED_CELLS)
+    assert all(len(v) >= 1 for v in WRONG_ANSWERS.values())
+
+
+def test_a_crashing_test_cell_is_not_counted_as_a_rejection(nb):
+    """The verdict tells a broken test cell (NameError) from a check's AssertionError."""
+    kind, _, in_checks = check_failure(nb, "nome_que_nao_existe + 1")
+    assert kind == "NameError" and not in_checks
+
+
+def test_mutating_arguments_cannot_change_the_references(nb):
+    """#23 item 3: an answer that rewrites Z and zeroes alpha in place fails the whole Exercise 4 cell."""
+    assert verdict_with(nb, "teste_softmax_focal_loss", softmax_focal_loss="m_sfl_mutates_inputs") is not None
 
 
 @pytest.mark.parametrize("grade_id,name,mutant,visible", CASES, ids=[f"{c[0]}-{c[2]}" for c in CASES])
@@ -495,12 +647,12 @@ def test_test_cell_catches_mistake(nb, grade_id, name, mutant, visible):
 
 @pytest.mark.parametrize("grade_id,swap", [
     ("teste_forward_variances", {"forward_variances": "ok_fv_cumprod"}),
-    ("teste_logistic_sgd", {"logistic_sgd": "ok_sgd_loop"}),
+    ("teste_lsuv_scale", {"lsuv_scale": "ok_lsuv_loop"}),
     ("teste_stratified_minibatches", {"stratified_minibatches": "ok_st_reference"}),
     ("teste_stratified_minibatches", {"stratified_minibatches": "ok_st_random_offsets"}),
     ("teste_softmax_focal_loss", {"softmax_focal_loss": "ok_sfl_loop"}),
     ("teste_softmax_focal_grad", {"softmax_focal_grad": "ok_sfg_reference"}),
-    ("teste_escolha_focal", {"escolha_focal": "{'gamma': 1, 'alpha_f': np.float64(0.95)}"}),
+    ("teste_config_digitos", {"config_digitos": "{'otimizador': 'adam', 'alpha': np.float64(0.05), 'reducao': 'constante', 'm': np.int64(128), 'inicializacao': 'he_normal'}"}),
 ])
 def test_test_cell_accepts_correct_variants(nb, grade_id, swap):
     """Answers written another way (vectorized, loops, another valid stratification, int/np.float64)."""
@@ -511,14 +663,14 @@ def test_gradient_cell_does_not_use_the_students_loss(nb):
     """A wrong softmax_focal_loss costs only Exercise 4: the gradient cell differentiates its own reference."""
     assert verdict_with(nb, "teste_softmax_focal_loss", softmax_focal_loss="m_sfl_no_alpha") is not None
     assert verdict_with(nb, "teste_softmax_focal_grad", softmax_focal_loss="m_sfl_no_alpha") is None
-    assert verdict_with(nb, "teste_escolha_focal", softmax_focal_loss="m_sfl_no_alpha",
+    assert verdict_with(nb, "teste_config_digitos", softmax_focal_loss="m_sfl_no_alpha",
                         softmax_focal_grad="m_sfg_sign") is None
 
 
 def test_crashes_fail_in_portuguese(nb):
     """A student function that crashes gives a Portuguese AssertionError, not numpy's message."""
     nb.run("def m_crash(*args, **kwargs):\n    return np.ones(3) @ np.ones(4)\n")
-    for grade_id, name in [("teste_forward_variances", "forward_variances"), ("teste_logistic_sgd", "logistic_sgd"),
+    for grade_id, name in [("teste_forward_variances", "forward_variances"), ("teste_lsuv_scale", "lsuv_scale"),
                            ("teste_softmax_focal_loss", "softmax_focal_loss"),
                            ("teste_softmax_focal_grad", "softmax_focal_grad")]:
         verdict = verdict_with(nb, grade_id, visible_only=True, **{name: "m_crash"})
