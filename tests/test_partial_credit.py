@@ -77,12 +77,12 @@ CASES = {
         "lista02_inicializacao_treinamento", "softmax_focal_loss",
         swap("    return float(np.mean(-alpha_t * one_minus_pt ** gamma * log_pt))\n",
              "    return float(np.mean(-one_minus_pt ** gamma * log_pt))   # esqueceu o α_t\n"),
-        "teste_softmax_focal_loss", ["teste_softmax_focal_grad", "teste_escolha_focal"]),
+        "teste_softmax_focal_loss", ["teste_softmax_focal_grad", "teste_config_digitos"]),
     "lista02_softmax_focal_grad_sign": (
         "lista02_inicializacao_treinamento", "softmax_focal_grad",
         swap("    return d_target[:, None] * share / Z.shape[0]\n",
              "    return -d_target[:, None] * share / Z.shape[0]   # sinal trocado\n"),
-        "teste_softmax_focal_grad", ["teste_escolha_focal"]),
+        "teste_softmax_focal_grad", ["teste_config_digitos"]),
     "aula05_init_limits_swapped_fans": (
         "aula05_inicializacao", "inicializacoes",
         swap("    m, n = fan_in, fan_out\n", "    m, n = fan_out, fan_in   # m e n trocados\n"),

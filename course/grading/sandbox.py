@@ -157,10 +157,12 @@ def trusted_uid(grader_uid=None):
 def scratch_base():
     """This user's folder of scratch homes, locks and logs (world-traversable, not listable).
 
-    One per user (``t320-grader-<uid>``): root's and a normal user's runs, or two
+    Root's is ``t320-grader`` (the grader uids it reserves there are the machine's), a
+    normal user's ``t320-grader-<uid>``: root's and a normal user's runs, or two
     instructors', on one machine never share it.
     """
-    base = os.path.join(tempfile.gettempdir(), f"t320-grader-{os.geteuid()}")
+    name = "t320-grader" if os.geteuid() == 0 else f"t320-grader-{os.geteuid()}"
+    base = os.path.join(tempfile.gettempdir(), name)
     os.makedirs(base, exist_ok=True)
     if os.stat(base).st_uid != os.geteuid():
         raise RuntimeError(f"{base} belongs to another user: remove it or set TMPDIR")
