@@ -260,6 +260,9 @@ _LAUNCHER_BOOT = ("import sys; sys.path.insert(0, sys.argv[1]); "
 def install_kernel(prefix=sys.prefix):
     """Write ``<prefix>/share/jupyter/kernels/t320-grader/kernel.json``; return its path.
 
+    Where ``prefix`` is not the user's to write (a system interpreter), the kernel goes to
+    the user's own Jupyter data folder, where Jupyter finds it as well.
+
     Raises ``sandbox.SandboxUnavailable`` when no sandbox can start (unless UNSAFE) and
     RuntimeError when no interpreter works in it, rather than installing a kernel that
     cannot start.
@@ -271,7 +274,12 @@ def install_kernel(prefix=sys.prefix):
         if python is None:
             raise RuntimeError("no Python interpreter can run in the grading sandbox; "
                                "see docs/course.md, Safe grading")
-    folder = os.path.join(prefix, "share", "jupyter", "kernels", KERNEL_NAME)
+    data = os.path.join(prefix, "share", "jupyter")
+    if not os.access(prefix, os.W_OK):
+        from jupyter_core.paths import jupyter_data_dir
+
+        data = jupyter_data_dir()
+    folder = os.path.join(data, "kernels", KERNEL_NAME)
     os.makedirs(folder, exist_ok=True)
     spec = {
         "argv": [sys.executable, "-I", "-c", _LAUNCHER_BOOT, ROOT, "--python", python,

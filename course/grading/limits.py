@@ -26,6 +26,8 @@ SCRATCH_MB = _setting("SCRATCH_MB", 256)               # the kernel's scratch ho
 SCRATCH_FILES = _setting("SCRATCH_FILES", 10000)       # entries in the scratch home
 SCRATCH_POLL_S = 0.1                                   # how often the launcher measures it
 
+USER_TASK_MARGIN = 512        # as a normal user: room for the other workers' processes
+
 # ---- the trusted test process (course/grading/trusted_process.py)
 TRUSTED_MEM_MB = _setting("TRUSTED_MEM_MB", 2048)      # RLIMIT_AS of the trusted process
 TRUSTED_CPU_S = _setting("TRUSTED_CPU_S", 300)         # RLIMIT_CPU of the trusted process

@@ -250,11 +250,15 @@ def rlimits(mem_mb, cpu_s, nproc, fsize_mb):
     """The resource limits of a sandboxed process, as ``{resource: (soft, hard)}``.
 
     ``RLIMIT_NPROC`` counts every task of the real uid: as root the sandbox's own uid starts
-    with none; as a normal user it shares the instructor's uid, so the cap is what the user
-    runs now plus ``nproc``.
+    with none; as a normal user it shares the instructor's uid, whose other processes (the
+    other grading workers' kernels and their threads) come and go, so the cap is what the
+    user runs now plus ``nproc`` plus ``USER_TASK_MARGIN``, within the user's hard limit.
     """
     if os.geteuid() != 0:
-        nproc += _user_tasks()
+        nproc += _user_tasks() + limits.USER_TASK_MARGIN
+        hard = resource.getrlimit(resource.RLIMIT_NPROC)[1]
+        if hard != resource.RLIM_INFINITY:
+            nproc = min(nproc, hard)
     mem, fsize = mem_mb * limits.MiB, fsize_mb * limits.MiB
     return {resource.RLIMIT_AS: (mem, mem), resource.RLIMIT_CPU: (cpu_s, cpu_s + 5),
             resource.RLIMIT_NPROC: (nproc, nproc), resource.RLIMIT_FSIZE: (fsize, fsize),
@@ -354,8 +358,11 @@ def _parent_dirs(dest, bound, created):
 
 # ----------------------------------------------------------------------------- interpreter
 def site_dir():
-    import sysconfig
-    return sysconfig.get_paths()["purelib"]
+    """The site-packages folder the course's packages (ipykernel, numpy) are imported from."""
+    import importlib.util
+
+    spec = importlib.util.find_spec("ipykernel")
+    return os.path.dirname(list(spec.submodule_search_locations)[0])
 
 
 BOOT = ("import runpy, site, sys; site.addsitedir(sys.argv[1]); "
