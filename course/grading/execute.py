@@ -302,11 +302,13 @@ class TrustedExecute(Execute):
         the trusted process.
         """
         name = f".t320-{secrets.token_hex(8)}.sock"
-        path = os.path.join(self.workdir, name)
+        folder = os.open(self.workdir, os.O_PATH | os.O_DIRECTORY)
         listener = socket.socket(socket.AF_UNIX, socket.SOCK_STREAM)
         try:
-            listener.bind(path)
-            os.chmod(path, 0o666)
+            # bound through the folder's descriptor: a socket path holds at most 108 bytes,
+            # and a submission's folder can be deeper than that
+            listener.bind(f"/proc/self/fd/{folder}/{name}")
+            os.chmod(name, 0o666, dir_fd=folder)
             listener.listen(1)
             listener.settimeout(limits.KERNEL_CONNECT_S)
             boot_id = self._kernel_execute(kernel_bootstrap(name))
@@ -323,7 +325,8 @@ class TrustedExecute(Execute):
         finally:
             listener.close()
             with contextlib.suppress(OSError):
-                os.unlink(path)
+                os.unlink(name, dir_fd=folder)
+            os.close(folder)
 
     def _run_test(self, runner, cell, src, connected):
         serve_id = self._kernel_execute(SERVE) if connected and self._kernel_alive else None

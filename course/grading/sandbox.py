@@ -315,6 +315,8 @@ def bwrap_argv(python, site_dir, chdir, rw=(), ro=(), tmpfs_mb=None, new_session
         argv += ["--unshare-user", "--disable-userns"]
     if new_session:
         argv += ["--new-session"]
+    if tmpfs_mb is not None:  # first: a later mount under /tmp (a course there) stays visible
+        argv += ["--size", str(tmpfs_mb * limits.MiB), "--perms", "1777", "--tmpfs", "/tmp"]
     mounts = []
     for path in SYSTEM_RO:
         if os.path.islink(path):
@@ -328,8 +330,6 @@ def bwrap_argv(python, site_dir, chdir, rw=(), ro=(), tmpfs_mb=None, new_session
     for kind, src, dest in mounts:
         argv += _parent_dirs(dest, bound, created) + [kind, src, dest]
         bound.append(dest)
-    if tmpfs_mb is not None:
-        argv += ["--size", str(tmpfs_mb * limits.MiB), "--perms", "1777", "--tmpfs", "/tmp"]
     return argv + ["--proc", "/proc", "--dev", "/dev", "--chdir", chdir, "--"]
 
 
