@@ -531,7 +531,7 @@ def collect(zip_path, nb_id, root=ROOT, lms=None, roster_file=None, times_file=N
     col.assignment_ids = {a: _grade_ids(os.path.join(root, "solutions", a, a + ".ipynb")) or set()
                           for a in notebook_ids(root)}
     if times_file:
-        col.times = load_times(times_file, roster, cfg_course["timezone"])
+        col.times = load_times(os.path.expanduser(times_file), roster, cfg_course["timezone"])
 
     app.extract_archive_files()
     app.process_extracted_files()
