@@ -297,8 +297,7 @@ def feedback_entry(fmt, ident, student, rel):
         if not ident or ident.get("lms") != "canvas":
             return None
         return f"{ident['prefix']}_{ident['attachment_id']}_{rel.replace('/', '_')}"
-    name = (ident or {}).get("name") or (ident or {}).get("folders", [None])[0] or student.name
-    return f"{name} ({student.id})/{rel}"
+    return f"{student.name} ({student.id})/{rel}"  # no bulk upload: attached by hand
 
 
 def feedback_zip(root, nb_id, out, fmt, students, identities):
