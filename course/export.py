@@ -275,11 +275,16 @@ def refresh_feedback(root, api, gb, nb_id, out):
 
 
 # ----------------------------------------------------------------------------- feedback zip
+BOOKKEEPING = {"timestamp.txt"}  # nbgrader copies it into feedback/: not feedback
+
+
 def _files(folder):
     for dirpath, dirnames, filenames in os.walk(folder):
         dirnames.sort()
         for name in sorted(filenames):
             full = os.path.join(dirpath, name)
+            if name in BOOKKEEPING or name.startswith("."):
+                continue
             if not os.path.islink(full):
                 yield full, os.path.relpath(full, folder).replace(os.sep, "/")
 
