@@ -13,14 +13,13 @@ names (Moodle folders with the trailing underscore, Canvas's lower-cased accente
 submission is 2 started days late (the grading worksheet gives the time): 20 % of her total.
 
 The whole semester shares one grading batch per step (grading is the expensive part). The
-re-grade keeps the reviews through course/reviews.py: when the grading driver calls it
-around nbgrader's autograde, ``make grade`` is run; until then the test calls it around the
-autograde exactly as the driver will (see ``regrade``).
+re-grade keeps the reviews through course/reviews.py, which the grading driver calls around
+nbgrader's autograde. Each command's output is saved (``semester-transcript.txt`` with the
+test artifacts): docs/course.md's walkthrough shows it.
 """
 
 import copy
 import csv
-import inspect
 import json
 import os
 import shutil
@@ -115,6 +114,9 @@ def clone():
     with open(os.path.join(path, "course.toml"), "w", encoding="utf-8") as fh:
         fh.write(COURSE_TOML)
     S.write_roster(os.path.join(path, "students.csv"))
+    import labserver
+
+    open(os.path.join(labserver.artifacts_dir(), "semester-transcript.txt"), "w").close()
     yield path
     shutil.rmtree(base, ignore_errors=True)
 
@@ -180,6 +182,7 @@ def collect_all(clone, tmp):
                 fh.write(WORKSHEET)
             args.append(f"TIMES={sheet}")
         out = make(clone, *args).stdout
+        transcript(clone, "make " + " ".join(a.replace(tmp, "~/Downloads") for a in args), out)
         for sid in sids:
             assert f"-> {sid}" in out, (lms, out)
         assert "not a notebook (2)" in out and "no student" not in out, out
@@ -203,59 +206,31 @@ def formgrader_reviews(clone):
             assert saved["manual_comment"] == comment, saved
 
 
-def driver_keeps_reviews():
-    """Whether the grading driver calls course/reviews.py around nbgrader's autograde."""
-    import importlib
+def regrade(clone):
+    """`make grade` again; ``{student: [lines]}`` it prints for answers changed since review.
 
-    for name in ("course.grading.driver", "course.grading", "course.grade"):
-        try:
-            module = importlib.import_module(name)
-        except ImportError:
-            continue
-        if "kept_reviews" in inspect.getsource(module):
-            return True
-    return False
-
-
-def regrade(clone, monkeypatch):
-    """`make grade` again; ``{student: [answers changed since review]}`` as the driver reports.
-
-    Until the driver has the hook, the same grading runs in this process (serially: the
-    parallel workers are fresh interpreters) with kept_reviews() around each autograde,
-    exactly where the driver will call it.
-    """
-    if driver_keeps_reviews():
-        out = make(clone, "grade", "JOBS=2").stdout
-        return {sid: [line] for sid, _, _ in S.ROSTER for line in out.splitlines()
-                if line.startswith(sid) and "review it again" in line}
-    from course import grade as grade_mod
-    from course.reviews import kept_reviews
-
+    The grading driver (course/grading/driver.py, ``grade_one``) calls course/reviews.py's
+    ``kept_reviews`` around nbgrader's autograde."""
+    out = make(clone, "grade", "JOBS=2").stdout
+    transcript(clone, "make grade", out)
     changed = {}
-    plain_worker_api = grade_mod._worker_api
-
-    def worker_api(*args, **kwargs):
-        api = plain_worker_api(*args, **kwargs)
-        autograde = api.autograde
-
-        def autograde_keeping_reviews(nb_id, student, **kw):
-            with kept_reviews(api.coursedir, student, nb_id) as kept:  # the driver's hook
-                res = autograde(nb_id, student, **kw)
-            if kept.changed:
-                changed[student] = kept.message(student, nb_id).splitlines()
-            return res
-
-        api.autograde = autograde_keeping_reviews
-        return api
-
-    monkeypatch.setattr(grade_mod, "_worker_api", worker_api)
-    results = grade_mod.grade(clone, use_sandbox=ROOT_USER, jobs=1)
-    assert all(r["success"] for r in results.values()), results
+    for line in out.splitlines():
+        if "changed since your review" in line:
+            changed.setdefault(line.split()[0], []).append(line.strip())
     return changed
 
 
+def transcript(clone, command, out):
+    """The outputs docs/course.md's walkthrough shows, saved with the test's artifacts."""
+    import labserver
+
+    path = os.path.join(labserver.artifacts_dir(), "semester-transcript.txt")
+    with open(path, "a", encoding="utf-8") as fh:
+        fh.write(f"$ {command}\n{out.replace(clone, '<course>')}\n")
+
+
 # ----------------------------------------------------------------------------- the semester
-def test_a_semester_on_real_downloads_with_manual_grading_and_a_regrade(clone, tmp_path, monkeypatch):
+def test_a_semester_on_real_downloads_with_manual_grading_and_a_regrade(clone, tmp_path):
     # 1. collect: the four LMSs' real names, the Moodle worksheet's submission times
     collect_all(clone, str(tmp_path))
     assert sorted(os.listdir(os.path.join(clone, "submitted"))) == sorted(s for s, _, _ in S.ROSTER)
@@ -267,6 +242,7 @@ def test_a_semester_on_real_downloads_with_manual_grading_and_a_regrade(clone, t
 
     # 2. grade: autograded 5 of 5 (Bruno 0), the written answer waits for the instructor
     out = make(clone, "grade", "JOBS=2").stdout
+    transcript(clone, "make grade", out)
     assert "8 submissions" in out, out
     first = written_grade(clone)
     for sid, (score, manual, flag, comment, late, final) in first.items():
@@ -285,6 +261,7 @@ def test_a_semester_on_real_downloads_with_manual_grading_and_a_regrade(clone, t
 
     # 4. export straight away (the docs: "make grade is not needed"): one source of truth
     out = make(clone, "export").stdout
+    transcript(clone, "make export", out)
     after = written_grade(clone)
     assert after[LATE_STUDENT][4] == pytest.approx(1.8), "20 % of the total 9 (auto 5 + manual 4)"
     assert "late penalty 1 -> 1.8" in out, out
@@ -302,13 +279,14 @@ def test_a_semester_on_real_downloads_with_manual_grading_and_a_regrade(clone, t
     assert "-> 2026004" in out, out
     before = os.path.getmtime(os.path.join(clone, "export", NB_ID + ".csv"))
     res = make(clone, "export", check=False)
+    transcript(clone, "make export", res.stdout + res.stderr)
     assert res.returncode != 0
     assert "2026004 lista00_exemplo" in res.stderr and "collected again" in res.stderr, res.stderr
     assert "make grade" in res.stderr and "nothing written" in res.stderr, res.stderr
     assert os.path.getmtime(os.path.join(clone, "export", NB_ID + ".csv")) == before
 
     # 6. re-grade: reviews kept, flags off, except João's changed answer (told, flagged, score kept)
-    changed = regrade(clone, monkeypatch)
+    changed = regrade(clone)
     assert list(changed) == ["2026004"] and WRITTEN in changed["2026004"][0], changed
     again = written_grade(clone)
     for sid, (score, manual, flag, comment, late, final) in again.items():
@@ -321,6 +299,7 @@ def test_a_semester_on_real_downloads_with_manual_grading_and_a_regrade(clone, t
 
     # 7. export again: the same numbers, João pending again
     out = make(clone, "export").stdout
+    transcript(clone, "make export", out)
     assert "2 answer(s) still wait for manual grading" in out and f"2026004 {WRITTEN}" in out, out
     check_export_moodle(clone, written_grade(clone))
 
