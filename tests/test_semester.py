@@ -104,7 +104,10 @@ def make(clone, *args, check=True):
 def clone():
     if shutil.which("git") is None or not os.path.exists(os.path.join(ROOT, ".git")):
         pytest.fail("this test needs git and a git checkout of the course")
-    base = tempfile.mkdtemp(prefix="t320-semester-")
+    # not under /tmp: the trusted test process's sandbox mounts a private /tmp over the
+    # course's .venv bound there (course/grading/sandbox.py bwrap_argv: --tmpfs /tmp comes
+    # after the library binds), and every test cell then times out (reported to the lead)
+    base = tempfile.mkdtemp(prefix="t320-semester-", dir="/var/tmp")
     os.chmod(base, 0o711)  # the grader uid must reach the clone (docs/course.md)
     path = os.path.join(base, "course")
     subprocess.run(["git", "clone", "-q", ROOT, path], check=True)
