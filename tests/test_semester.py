@@ -218,8 +218,9 @@ def regrade(clone):
     transcript(clone, "make grade", out)
     changed = {}
     for line in out.splitlines():
-        if "changed since your review" in line:
-            changed.setdefault(line.split()[0], []).append(line.strip())
+        words = line.split()
+        if "changed since your review" in line and words[0] in NAMES:
+            changed.setdefault(words[0], []).append(line.strip())
     return changed
 
 
