@@ -23,7 +23,8 @@ def penalty(score, seconds_late, per_day):
     if seconds_late <= 0 or per_day <= 0 or score is None:
         return None
     days = math.ceil(seconds_late / 86400)
-    return min(1.0, days * per_day) * max(0.0, score)
+    # rounded: 0.2 x 73 is 14.600000000000001 in floating point, and grades.csv shows it
+    return round(min(1.0, days * per_day) * max(0.0, score), 6)
 
 
 class PerDayPenalty(LateSubmissionPlugin):
@@ -46,8 +47,6 @@ def apply_rule(gb, nb_id, per_day):
         seconds = sub.total_seconds_late
         for nb in sub.notebooks:
             new = penalty(nb.score, seconds, per_day)
-            if new is not None:
-                new = round(new, 6)
             old = nb.late_submission_penalty
             if (old or 0.0) != (new or 0.0):
                 changed.append((sub.student.id, nb.name, old, new))

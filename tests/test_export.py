@@ -84,7 +84,8 @@ def record_downloads(course, lms):
         idents[sid] = lms_identity(lms, re.match(LAYOUTS[lms], entry), entry)
     folder = os.path.join(course, "downloaded", NB_ID)
     os.makedirs(folder, exist_ok=True)
-    os.remove(os.path.join(folder, IDENTITIES)) if os.path.exists(os.path.join(folder, IDENTITIES)) else None
+    if os.path.exists(os.path.join(folder, IDENTITIES)):  # one LMS per test
+        os.remove(os.path.join(folder, IDENTITIES))
     save_identities(os.path.join(folder, IDENTITIES), idents)
     return idents
 
@@ -275,3 +276,12 @@ def test_summary_per_exercise_shows_what_the_class_missed(course, capsys):
 
     text = summary_text(NB_ID, summaries[NB_ID])
     assert first in text and "full_marks" in text
+
+
+def test_the_late_rule_gives_round_numbers():
+    from course.late import PerDayPenalty, penalty
+
+    assert 0.2 * 73 == 14.600000000000001  # what nbgrader stored, and grades.csv showed
+    assert penalty(73.0, 2 * 86400 - 60, 0.1) == 14.6
+    assert PerDayPenalty(penalty_per_day=0.1).late_submission_penalty("s", 73.0, 86400 + 1) == 14.6
+    assert penalty(73.0, 20 * 86400, 0.1) == 73.0 and penalty(73.0, 0, 0.1) is None

@@ -151,14 +151,9 @@ def read_csv(path):
         return list(csv.DictReader(fh))
 
 
-def zip_entries(clone, lms_suffix=""):
+def zip_entries(clone):
     with zipfile.ZipFile(os.path.join(clone, "export", f"{NB_ID}-feedback.zip")) as zf:
         return {n: zf.read(n).decode("utf-8") for n in zf.namelist()}
-
-
-def expected_final(auto, manual, late):
-    total = auto + (manual or 0.0)
-    return round(total - (0.2 * total if late else 0.0), 6)
 
 
 # ----------------------------------------------------------------------------- steps
