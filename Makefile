@@ -40,8 +40,14 @@ clean-venv:
 	rm -rf $(VENV)
 
 # The course tools (nbgrader, nnlib, the grading extras) in .venv, as `make lab` installs them.
-course-deps: $(PY)
+# Installed once, and again only when pyproject.toml is newer than the stamp (the install is
+# editable: changes to nnlib/ and course/ need none): collect, grade, export start at once.
+COURSE_STAMP := $(VENV)/.course-deps.stamp
+course-deps: $(COURSE_STAMP)
+
+$(COURSE_STAMP): pyproject.toml | $(PY)
 	$(PIP) install --quiet -e '.[grading]'
+	touch $@
 
 
 # Student versions: solutions/aula* -> lectures/, solutions/lista* -> assignments/ (forced).
@@ -64,7 +70,9 @@ collect: course-deps
 	@test -n "$(ZIP)" -a -n "$(ID)" || { echo "usage: make collect ZIP=download.zip ID=<assignment id> [LMS=teams|moodle|canvas|classroom] [FORCE=1] [TIMES=file.csv]" >&2; exit 2; }
 	$(PY) -m course.collect "$(ZIP)" "$(ID)" $(if $(LMS),--lms $(LMS)) $(if $(FORCE),--force) $(if $(TIMES),--times "$(TIMES)")
 
-# Grades and feedback out (course/export.py): export/<id>.csv for the LMS, export/<id>/<student>.zip,
-# export/<id>-summary.csv (per exercise). make export [ID=lista01_otimizadores] [LMS=moodle|plain]
+# Grades and feedback out (course/export.py): export/<id>.csv (the LMS's grade import),
+# export/<id>-feedback.zip (ONE upload: Moodle's feedback zip, Canvas's re-upload),
+# export/<id>-summary.csv (per exercise). Refuses, naming them, when submissions changed after
+# `make grade`. make export [ID=lista01_otimizadores] [LMS=moodle|canvas|teams|classroom|plain]
 export: course-deps
 	$(PY) -m course.export $(ID) $(if $(LMS),--lms $(LMS))

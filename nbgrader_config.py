@@ -90,6 +90,15 @@ c.GenerateAssignment.preprocessors = (
 # submission has a timestamp.txt (make collect writes it when the LMS gives a time).
 c.AssignLatePenalties.plugin_class = "course.late.PerDayPenalty"
 c.PerDayPenalty.penalty_per_day = _course_config.late_penalty_per_day(c.CourseDirectory.root)
+# The formgrader tells the truth (course/formgrader_view.py): every time in course.toml's time
+# zone (a 23:59 local deadline reads 23:59, not 02:59 UTC), and a late submission's score
+# after the penalty of the rule on its current total (manual grades included), with the
+# penalty next to its submission time.
+c.NbGraderAPI.timezone = _course_config.load(c.CourseDirectory.root)["timezone"]
+c.NbGraderAPI.timestamp_format = "%d/%m/%Y %H:%M %Z"
+from course import formgrader_view as _formgrader_view  # noqa: E402
+
+_formgrader_view.install()
 # A single-machine course: the exchange (nbgrader's release/fetch/submit between Unix
 # accounts) lives in the course, so the formgrader finds it and shows no "exchange
 # directory does not exist" warning. Students get their notebooks through the LMS.

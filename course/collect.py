@@ -18,6 +18,10 @@ a submission time is known). The two plugins are ours:
   (``lista01 (1).ipynb``, ``Copy of ...``) by their content, and decides, file by file,
   what is collected.
 
+For every student collected, what the LMS calls them (the download's name prefix, Moodle's
+participant id, Canvas's user and attachment ids) is kept in ``downloaded/<id>/lms.json``:
+``make export`` names the feedback files so that the LMS's bulk upload finds each student.
+
 Nothing is dropped silently: every file of the zip ends up in the report, printed and saved
 as ``downloaded/<id>/report.txt``: collected, already collected, or a problem (unsafe
 entry, no such student, not a notebook, another assignment, two files for one student, an
@@ -56,15 +60,24 @@ LAYOUTS = {
     # folders is the student is decided by the roster (both orders are accepted).
     "teams": (r"^(?:(?:Student Work|Trabalho dos alunos)/)?(?:(?:Submitted files|Arquivos enviados)/)?"
               r"(?P<outer>[^/]+)/(?P<inner>[^/]+)/(?P<file>[^/]+)$"),
-    # Moodle "Download all submissions": <Full name>_<participant>_assignsubmission_file_<file>,
-    # or with "Download submissions in folders" <Full name>_<participant>_assignsubmission_file/<file>
-    "moodle": (r"^(?P<student>[^/]+?)_(?P<lms_id>\d+)_assignsubmission_[a-z]+"
-               r"(?:_(?P<file>[^/]+)|/(?:[^/]+/)*(?P<file2>[^/]+))$"),
-    # Canvas "Download Submissions": <lastnamefirstname>[_LATE]_<user id>_<attachment id>_<file>
-    "canvas": r"^(?P<student>[a-z0-9]+?)(?P<late>_LATE)?_(?P<lms_id>\d+)_(?P<attach>\d+)_(?P<file>[^/]+)$",
-    # Google Classroom, the assignment's Drive folder downloaded as a zip, notebook attached
-    # with "Make a copy for each student": "<Student Name> - <file>"
-    "classroom": r"^(?P<student>[^/]+?) - (?P<file>[^/]+)$",
+    # Moodle "Download all submissions" (mod/assign/locallib.php): the prefix
+    # <Full name>_<participant id>, then the plugin, then the file:
+    #   <prefix>_assignsubmission_file_<file>            without "Download submissions in folders"
+    #   <prefix>_assignsubmission_file_/<path>/<file>    in folders, Moodle 3.1 to 4.0
+    #   <prefix>_assignsubmission_file/<path>/<file>     in folders, Moodle 4.1 and later
+    "moodle": (r"^(?P<student>[^/]+?)_(?P<lms_id>\d+)_assignsubmission_(?P<plugin>[a-z]+)"
+               r"(?:_(?P<file>[^/]+)|(?P<trailing>_?)/(?:[^/]+/)*(?P<file2>[^/]+))$"),
+    # Canvas "Download Submissions" (canvas-lms lib/content_zipper.rb): the sortable name
+    # ("Silva, Maria da") lower-cased, LATE if late, the user id, joined by "_" with every
+    # non-word character removed (accents stay: "conceiçãoanamaria"; current Canvas keeps
+    # "LATE" upper-case, older Canvas lower-cased everything), then the attachment id and
+    # the file name: silvamariada_LATE_48215_7730465_lista01.ipynb
+    "canvas": (r"^(?P<student>\w+?)(?P<late>_(?i:late))?_(?P<lms_id>\d+)_(?P<attach>\d+)_"
+               r"(?P<file>[^/]+)$"),
+    # Google Classroom, "Make a copy for each student": Drive names each copy
+    # "<Student Name> - <file>"; the assignment's Drive folder downloaded as a zip has the
+    # folder at the top ("<Assignment title>/<Student Name> - <file>"), a selection does not.
+    "classroom": r"^(?:(?P<top>[^/]+)/)?(?P<student>[^/]+?) - (?P<file>[^/]+)$",
 }
 # Every pattern is anchored at the top of the download: the student is the LMS's own
 # folder or file-name prefix, never a name a student chose for a file deeper inside.
@@ -233,6 +246,49 @@ def _digest(path):
         return hashlib.sha256(fh.read()).hexdigest()
 
 
+def lms_identity(lms, match, rel):
+    """What the LMS calls the student's submission, for ``make export`` to name the feedback
+    the way the LMS's bulk upload finds it: the name, the LMS's ids, the download's prefix."""
+    g = match.groupdict()
+    ident = {"lms": lms, "entry": rel}
+    if lms == "moodle":
+        ident.update(name=g["student"], participant=g["lms_id"],
+                     prefix=f"{g['student']}_{g['lms_id']}",
+                     folders=g.get("file2") is not None, trailing=bool(g.get("trailing")))
+    elif lms == "canvas":
+        ident.update(name=g["student"], user_id=g["lms_id"], attachment_id=g["attach"],
+                     late=bool(g.get("late")), prefix=rel[:match.start("attach") - 1])
+    elif lms == "teams":
+        ident.update(folders=[g["outer"], g["inner"]])
+    else:
+        ident.update(name=g["student"], top=g.get("top"))
+    return ident
+
+
+IDENTITIES = "lms.json"
+
+
+def save_identities(path, identities):
+    """Merge ``identities`` ({student id: lms_identity}) into the JSON file ``path``."""
+    known = {}
+    if os.path.exists(path):
+        with open(path, encoding="utf-8") as fh:
+            known = json.load(fh)
+    known.update(identities)
+    fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
+    with os.fdopen(fd, "w", encoding="utf-8") as fh:
+        json.dump(known, fh, ensure_ascii=False, indent=1, sort_keys=True)
+
+
+def load_identities(root, nb_id):
+    """{student id: lms_identity} recorded by ``make collect`` for ``nb_id`` (empty if none)."""
+    path = os.path.join(root, "downloaded", nb_id, IDENTITIES)
+    if not os.path.exists(path):
+        return {}
+    with open(path, encoding="utf-8") as fh:
+        return json.load(fh)
+
+
 class LmsCollector(FileNameCollectorPlugin):
     """nbgrader's file-name collector plugin for one LMS layout and the course roster.
 
@@ -249,6 +305,7 @@ class LmsCollector(FileNameCollectorPlugin):
     assignment = Unicode("")
     assignment_ids = Dict()   # {id: grade ids of its source}
     times = Dict()            # {student id: naive UTC datetime} from --times
+    identities = Dict()       # {student id: who the LMS says they are} (lms_identity)
     _chosen = Dict()
 
     def _rel(self, path):
@@ -313,7 +370,7 @@ class LmsCollector(FileNameCollectorPlugin):
             notes.append(f"renamed ({how}: {filename}), recognised by its cells")
         if "late" in match.groupdict() and match.group("late"):
             notes.append("the LMS marks it late")
-        return student.id, ", ".join(notes)
+        return student.id, ", ".join(notes), lms_identity(self.lms, match, rel)
 
     def select(self, src_files):
         """Decide for every file; return the files to collect (one per student)."""
@@ -322,6 +379,7 @@ class LmsCollector(FileNameCollectorPlugin):
             res = self.classify(path)
             if res is not None:
                 by_student.setdefault(res[0], []).append((path, res[1]))
+                self.identities[res[0]] = res[2]
         chosen = {}
         for sid, cands in sorted(by_student.items()):
             if len(cands) > 1:
@@ -432,6 +490,11 @@ def collect(zip_path, nb_id, root=ROOT, lms=None, roster_file=None, times_file=N
         raise ValueError(f"unknown LMS {lms!r}; one of {sorted(LAYOUTS)}")
     if nb_id not in notebook_ids(root):
         raise ValueError(f"no assignment {nb_id!r} in solutions/ (one of {notebook_ids(root)})")
+    zip_path = os.path.expanduser(zip_path)  # make passes ZIP=~/... quoted: dash leaves the ~
+    if not os.path.exists(zip_path):
+        raise ValueError(f"{zip_path}: no such file (the LMS download to collect)")
+    if os.path.isdir(zip_path):
+        raise ValueError(f"{zip_path} is a folder; give the .zip the LMS downloaded")
     if not zipfile.is_zipfile(zip_path):
         raise ValueError(f"{zip_path} is not a zip file")
     roster = roster_mod.load(root, roster_file or cfg_course["roster"])
@@ -468,7 +531,7 @@ def collect(zip_path, nb_id, root=ROOT, lms=None, roster_file=None, times_file=N
     col.assignment_ids = {a: _grade_ids(os.path.join(root, "solutions", a, a + ".ipynb")) or set()
                           for a in notebook_ids(root)}
     if times_file:
-        col.times = load_times(times_file, roster, cfg_course["timezone"])
+        col.times = load_times(os.path.expanduser(times_file), roster, cfg_course["timezone"])
 
     app.extract_archive_files()
     app.process_extracted_files()
@@ -483,6 +546,10 @@ def collect(zip_path, nb_id, root=ROOT, lms=None, roster_file=None, times_file=N
         os.chmod(os.path.join(root, "submitted"), 0o700)
     with open(os.path.join(downloaded, nb_id, "report.txt"), "w", encoding="utf-8") as fh:
         fh.write(report.text() + "\n")
+    collected = {sid: col.identities[sid] for sid in col._chosen.values()}
+    unchanged = {sid: col.identities[sid] for st, _, d in report.rows if st == "unchanged"
+                 for sid in [d.split(":")[0]] if sid in col.identities}
+    save_identities(os.path.join(downloaded, nb_id, IDENTITIES), {**unchanged, **collected})
     return report
 
 

@@ -1,11 +1,19 @@
-"""The class roster, ``students.csv`` (columns ``id,name,email``), and who an LMS name is.
+"""The class roster, ``students.csv`` (columns ``id,name,email``, optionally ``first_name`` and
+``last_name``), and who an LMS name is.
 
 ``id`` is the student's id in the course (the university's matrícula): the folder name in
 ``submitted/``, ``autograded/``, ``feedback/`` and the key of every export. LMS downloads
 name students differently (MS Teams and Google Classroom by display name, Moodle by full
-name, Canvas by ``lastnamefirstname``), so :meth:`Roster.find` matches a name, an e-mail or
+name, Canvas by its lower-cased ``sortable_name`` with the non-letters removed:
+``silvamariada`` for "Maria da Silva"), so :meth:`Roster.find` matches a name, an e-mail or
 an id, ignoring case, accents and punctuation, and in Canvas's surname-first order. A name
 that fits two students fits none (it is reported, never guessed).
+
+The gradebook (and so the formgrader, which lists "last name, first name") gets each
+student's first and last names from the ``first_name``/``last_name`` columns when the roster
+has them (Moodle's participant export has both). Without them the last name is the last word
+with the particles before it ("Ana Maria da Silva" -> "Ana Maria" / "da Silva"): a compound
+first name is never cut after its first word.
 """
 
 import csv
@@ -14,6 +22,10 @@ import re
 import unicodedata
 
 REQUIRED = ("id", "name", "email")
+OPTIONAL = {"first_name": ("first_name", "first name", "nome"),
+            "last_name": ("last_name", "last name", "surname", "sobrenome")}
+# Portuguese particles that belong to the surname that follows them ("da Silva", "dos Santos")
+PARTICLES = {"da", "de", "do", "das", "dos", "e", "d'"}
 
 
 def _fold(text):
@@ -27,18 +39,24 @@ def _words(name):
     return [w for w in re.split(r"[\s,_.\-]+", name) if w]
 
 
+def split_name(name):
+    """``(first, last)``: the last word with the particles before it is the last name."""
+    words = name.split()
+    if len(words) < 2:
+        return name.strip(), ""
+    cut = len(words) - 1
+    while cut > 1 and words[cut - 1].lower() in PARTICLES:
+        cut -= 1
+    return " ".join(words[:cut]), " ".join(words[cut:])
+
+
 class Student:
-    def __init__(self, sid, name, email):
+    def __init__(self, sid, name, email, first_name=None, last_name=None):
         self.id, self.name, self.email = sid, name, email
-
-    @property
-    def first_name(self):
-        words = self.name.split()
-        return words[0] if words else ""
-
-    @property
-    def last_name(self):
-        return " ".join(self.name.split()[1:])
+        if first_name or last_name:
+            self.first_name, self.last_name = (first_name or "").strip(), (last_name or "").strip()
+        else:
+            self.first_name, self.last_name = split_name(name)
 
     def keys(self):
         """Every folded spelling an LMS may use for this student."""
@@ -46,8 +64,10 @@ class Student:
         keys = {_fold(self.id), _fold(self.name)}
         if self.email:
             keys |= {_fold(self.email), _fold(self.email.split("@")[0])}
-        for i in range(1, len(words)):  # Canvas: surname(s) first ("Souza Lima, Ana")
+        for i in range(1, len(words)):  # Canvas: surname(s) first ("Silva, Maria da")
             keys.add("".join(words[i:] + words[:i]))
+        if self.first_name and self.last_name:  # both orders of the roster's own split
+            keys |= {_fold(self.first_name + self.last_name), _fold(self.last_name + self.first_name)}
         return keys - {""}
 
 
@@ -80,6 +100,8 @@ class Roster:
         missing = [c for c in REQUIRED if c not in header]
         if missing:
             raise ValueError(f"{path}: missing column(s) {missing}; expected {list(REQUIRED)}")
+        optional = {key: next((header[c] for c in names if c in header), None)
+                    for key, names in OPTIONAL.items()}
         students = []
         for n, row in enumerate(rows, start=2):
             sid = (row[header["id"]] or "").strip()
@@ -88,8 +110,9 @@ class Roster:
             if not re.fullmatch(r"[A-Za-z0-9][A-Za-z0-9_.-]*", sid):
                 raise ValueError(f"{path}:{n}: id {sid!r} must be letters, digits, '_', '.', '-' "
                                  "(it becomes a folder name)")
+            extra = {key: (row[col] or "") if col else None for key, col in optional.items()}
             students.append(Student(sid, (row[header["name"]] or "").strip(),
-                                    (row[header["email"]] or "").strip()))
+                                    (row[header["email"]] or "").strip(), **extra))
         return cls(students)
 
     def __len__(self):

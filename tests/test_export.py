@@ -1,4 +1,9 @@
-"""`make export` (course/export.py): grade CSVs the LMS imports, feedback zips, per-exercise summary.
+"""`make export` (course/export.py): the grade file each LMS imports, ONE feedback zip its bulk
+upload takes, per-exercise summary; manual grades, late penalties and stale submissions.
+
+The LMS formats are checked against each LMS's documented import: Moodle's feedback-zip
+importer and Canvas's re-upload are re-implemented here from their source (how they find
+the student in an entry's name) and must find every student.
 
 A small graded class of the fixture assignment (tests/hostile/lista00_exemplo.ipynb): one
 full-marks submission, one blank, one with only the first exercise right, and a roster
@@ -8,6 +13,7 @@ student who handed in nothing.
 import csv
 import json
 import os
+import re
 import shutil
 import sys
 import tempfile
@@ -67,6 +73,23 @@ def read_csv(path):
         return list(csv.DictReader(fh))
 
 
+def record_downloads(course, lms):
+    """downloaded/<id>/lms.json as ``make collect`` writes it for a download of ``lms``, each
+    student named as that LMS names them (tests/lms_samples.py)."""
+    from course.collect import IDENTITIES, LAYOUTS, lms_identity, save_identities
+
+    idents = {}
+    for n, (sid, name, _) in enumerate(ROSTER[:3], start=1):
+        entry = S.entry_name(lms, name, f"{NB_ID}.ipynb", n, late=(sid == "a3"))
+        idents[sid] = lms_identity(lms, re.match(LAYOUTS[lms], entry), entry)
+    folder = os.path.join(course, "downloaded", NB_ID)
+    os.makedirs(folder, exist_ok=True)
+    if os.path.exists(os.path.join(folder, IDENTITIES)):  # one LMS per test
+        os.remove(os.path.join(folder, IDENTITIES))
+    save_identities(os.path.join(folder, IDENTITIES), idents)
+    return idents
+
+
 def test_plain_table_has_every_roster_student(course):
     from course.export import export
 
@@ -81,27 +104,157 @@ def test_plain_table_has_every_roster_student(course):
     assert rows["a3"]["name"] == "Carla Dias" and rows["a3"]["email"] == "carla@x.br"
 
 
-def test_moodle_import_columns(course):
+def moodle_import_target(path):
+    """Moodle's assignfeedback_file importer (importziplib.php is_valid_filename_for_import):
+    the first path part that explodes on '_' (limit 5) into name, numeric participant id,
+    plugin type and plugin name; the rest is the file name. (participant id, file) or None."""
+    parts = path.split("/")
+    while parts:
+        info = parts.pop(0).split("_", 4)
+        if len(info) < 4 or not info[1].isdigit() or (info[2], info[3]) not in \
+                {("assignsubmission", "file"), ("assignfeedback", "file")}:
+            continue
+        rest = info[4] if len(info) == 5 else ""
+        return int(info[1]), "/".join([rest] + parts).lstrip("/")
+    return None
+
+
+def canvas_reupload_target(path):
+    """Canvas's infer_comment_context_from_filename: the first two all-digit '_' parts of
+    the file's base name are the user id and the attachment id."""
+    digits = [p for p in os.path.basename(path).split("_") if p.isdigit()][:2]
+    return tuple(int(d) for d in digits) if len(digits) == 2 else None
+
+
+def test_moodle_grade_import_worksheet_and_one_feedback_zip(course):
     from course.export import export
 
+    idents = record_downloads(course, "moodle")
     export(course, fmt="moodle")
     rows = read_csv(os.path.join(course, "export", NB_ID + ".csv"))
     assert list(rows[0]) == ["ID number", "Email address", "Full name", NB_ID]
     assert [r["ID number"] for r in rows] == ["a1", "a2", "a3", "a4"]
     assert rows[0]["Email address"] == "ana@x.br" and float(rows[0][NB_ID]) > 0
+    sheet = read_csv(os.path.join(course, "export", NB_ID + "-worksheet.csv"))
+    assert list(sheet[0])[:5] == ["Identifier", "Full name", "Email address", "Grade", "Maximum Grade"]
+    assert [r["Identifier"] for r in sheet] == [f"Participant {S.ids_for(n)['participant']}" for n in (1, 2, 3)]
+    assert float(sheet[0]["Grade"]) == float(sheet[0]["Maximum Grade"]) > 0
+    with zipfile.ZipFile(os.path.join(course, "export", NB_ID + "-feedback.zip")) as zf:
+        names = zf.namelist()
+        assert f"Ana Souza_{S.ids_for(1)['participant']}_assignsubmission_file_/{NB_ID}.html" in names
+        targets = {moodle_import_target(n) for n in names}
+        assert {(S.ids_for(n)["participant"], f"{NB_ID}.html") for n in (1, 2, 3)} <= targets
+        assert b"relu" in zf.read(f"Carla Dias_{S.ids_for(3)['participant']}_assignsubmission_file_/{NB_ID}.html")
+    assert not os.path.exists(os.path.join(course, "export", NB_ID)), "one zip, not one per student"
+    assert idents["a1"]["trailing"] is True
+    assert os.stat(os.path.join(course, "export")).st_mode & 0o077 == 0
 
 
-def test_one_feedback_zip_per_student_named_after_the_roster_id(course):
+def test_canvas_gradebook_csv_and_resubmission_zip(course):
     from course.export import export
 
-    export(course)
-    folder = os.path.join(course, "export", NB_ID)
-    assert sorted(os.listdir(folder)) == ["a1.zip", "a2.zip", "a3.zip"]
-    with zipfile.ZipFile(os.path.join(folder, "a3.zip")) as zf:
+    record_downloads(course, "canvas")
+    export(course, fmt="canvas")
+    with open(os.path.join(course, "export", NB_ID + ".csv"), newline="", encoding="utf-8") as fh:
+        table = list(csv.reader(fh))
+    assert table[0] == ["Student", "ID", "SIS User ID", "SIS Login ID", "Section", NB_ID]
+    assert table[1][0].strip() == "Points Possible" and float(table[1][5]) > 0
+    by_sis = {r[2]: r for r in table[2:]}
+    assert by_sis["a1"][:4] == ["Souza, Ana", str(S.ids_for(1)["user_id"]), "a1", "ana@x.br"]
+    assert by_sis["a4"][1] == "" and by_sis["a4"][5] == "", "not collected from Canvas: no Canvas id, no grade"
+    with zipfile.ZipFile(os.path.join(course, "export", NB_ID + "-feedback.zip")) as zf:
         names = zf.namelist()
-        assert f"{NB_ID}/{NB_ID}.html" in names
-        assert b"relu" in zf.read(f"{NB_ID}/{NB_ID}.html")  # the graded notebook's feedback page
-    assert os.stat(os.path.join(course, "export")).st_mode & 0o077 == 0
+    assert f"diascarla_LATE_{S.ids_for(3)['user_id']}_{S.ids_for(3)['attachment_id']}_{NB_ID}.html" in names
+    assert sorted(canvas_reupload_target(n) for n in names) == \
+        [(S.ids_for(n)["user_id"], S.ids_for(n)["attachment_id"]) for n in (1, 2, 3)]
+
+
+@pytest.mark.parametrize("lms,header", [
+    ("teams", ["First Name", "Last Name", "Email Address", NB_ID, "Points", "Feedback"]),
+    ("classroom", ["Last Name", "First Name", "Email Address", NB_ID])])
+def test_teams_and_classroom_tables_and_a_folder_per_student(course, lms, header):
+    from course.export import export
+
+    record_downloads(course, lms)
+    export(course, fmt=lms)
+    with open(os.path.join(course, "export", NB_ID + ".csv"), newline="", encoding="utf-8") as fh:
+        table = list(csv.reader(fh))
+    assert table[0] == header
+    assert [r[2] for r in table[1:]] == ["ana@x.br", "bruno@x.br", "carla@x.br", "davi@x.br"]
+    with zipfile.ZipFile(os.path.join(course, "export", NB_ID + "-feedback.zip")) as zf:
+        assert sorted(zf.namelist()) == [f"Ana Souza (a1)/{NB_ID}.html", f"Bruno Lima (a2)/{NB_ID}.html",
+                                         f"Carla Dias (a3)/{NB_ID}.html"]
+
+
+def test_numbers_are_rounded_as_an_lms_reads_them():
+    from course.export import _fmt
+
+    assert 0.2 * 73 != 14.6 and _fmt(0.2 * 73) == "14.6"
+    assert _fmt(7.0) == "7" and _fmt(2 / 3) == "0.67" and _fmt(None) == "" and _fmt(-1e-9) == "0"
+
+
+def test_a_manual_grade_and_a_late_penalty_reach_csv_and_feedback(course):
+    """The formgrader writes manual scores into the gradebook; export takes them, applies the
+    late rule to the total and writes the feedback page again (no make grade in between)."""
+    import datetime
+
+    from nbgrader.api import Gradebook
+
+    from course.export import export
+
+    db = f"sqlite:///{course}/gradebook.db"
+    with Gradebook(db, "t320") as gb:
+        sub = gb.find_submission(NB_ID, "a2")
+        grade = [g for g in sub.notebooks[0].grades if g.name == "teste_relu"][0]
+        grade.manual_score = 1.5  # the instructor overrides a 0 in the formgrader
+        grade.needs_manual_grade = False
+        comment = [c for c in sub.notebooks[0].comments if c.name == "relu"][0]
+        comment.manual_comment = "Quase: faltou o caso z = 0."
+        gb.update_or_create_assignment(NB_ID, duedate=datetime.datetime(2026, 9, 19, 2, 59))
+        sub.timestamp = datetime.datetime(2026, 9, 20, 14, 0)  # 2 started days late
+        gb.db.commit()
+    cfg_path = os.path.join(course, "course.toml")
+    with open(cfg_path, "w", encoding="utf-8") as fh:
+        fh.write('[late]\npenalty_per_day = 0.1\n[assignments.lista00_exemplo]\ndue = "2026-09-18 23:59"\n')
+    try:
+        result = export(course, fmt="plain")
+        rows = {r["id"]: r for r in read_csv(os.path.join(course, "export", NB_ID + ".csv"))}
+        assert rows["a2"]["score"] == "1.2"  # 1.5 - 20 % of the total 1.5
+        assert any("a2" in n and "feedback generated again" not in n and "late penalty" in n
+                   for n in result.notes), result.notes
+        assert any("feedback generated again for a2" in n for n in result.notes), result.notes
+        html = open(os.path.join(course, "feedback", "a2", NB_ID, NB_ID + ".html"), encoding="utf-8").read()
+        assert "Late submission penalty (Score: -0.3)" in html
+        assert "Quase: faltou o caso z = 0." in html
+        again = export(course, fmt="plain")
+        assert not any("feedback generated again" in n for n in again.notes), "nothing changed since"
+    finally:
+        os.remove(cfg_path)
+        with Gradebook(db, "t320") as gb:
+            sub = gb.find_submission(NB_ID, "a2")
+            sub.timestamp = None
+            for g in sub.notebooks[0].grades:
+                g.manual_score = None
+            for c in sub.notebooks[0].comments:
+                c.manual_comment = None
+            gb.db.commit()
+        export(course, fmt="plain")
+
+
+def test_a_submission_collected_again_after_grading_stops_the_export(course):
+    from course.export import StaleError, export
+
+    path = os.path.join(course, "submitted", "a1", NB_ID, NB_ID + ".ipynb")
+    original = open(path, "rb").read()
+    try:
+        open(path, "wb").write(with_answers_blank(original, [0]))
+        before = os.path.getmtime(os.path.join(course, "export", NB_ID + ".csv"))
+        with pytest.raises(StaleError, match=r"(?s)a1 lista00_exemplo: .*collected again.*make grade"):
+            export(course, fmt="plain")
+        assert os.path.getmtime(os.path.join(course, "export", NB_ID + ".csv")) == before, "nothing written"
+    finally:
+        open(path, "wb").write(original)
+    export(course, fmt="plain")
 
 
 def test_summary_per_exercise_shows_what_the_class_missed(course, capsys):
@@ -123,3 +276,12 @@ def test_summary_per_exercise_shows_what_the_class_missed(course, capsys):
 
     text = summary_text(NB_ID, summaries[NB_ID])
     assert first in text and "full_marks" in text
+
+
+def test_the_late_rule_gives_round_numbers():
+    from course.late import PerDayPenalty, penalty
+
+    assert 0.2 * 73 == 14.600000000000001  # what nbgrader stored, and grades.csv showed
+    assert penalty(73.0, 2 * 86400 - 60, 0.1) == 14.6
+    assert PerDayPenalty(penalty_per_day=0.1).late_submission_penalty("s", 73.0, 86400 + 1) == 14.6
+    assert penalty(73.0, 20 * 86400, 0.1) == 73.0 and penalty(73.0, 0, 0.1) is None

@@ -54,7 +54,10 @@ def test_nbgrader_api_generation_goes_where_make_release_puts_it(course):
         assert not os.path.exists(os.path.join(course, other, nb_id))
         first = cells(out)[:2]
         assert "colab.research.google.com" in first[0][1] and first[1][0] == "code", "no Colab cells"
-        assert cells(out) == cells(committed(nb_id, folder)), "differs from the committed student version"
+        assert cells(out) == cells(committed(nb_id, folder)), (
+            f"{folder}/{nb_id}/{nb_id}.ipynb differs from what the source generates: after `make "
+            f"release` (a new due date in course.toml, an edited solutions/{nb_id}), commit the "
+            f"regenerated version with its source: git add solutions/{nb_id} {folder}/{nb_id} course.toml")
 
 
 def test_nbgrader_command_line_generation_agrees(course):

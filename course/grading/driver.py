@@ -19,6 +19,9 @@ Usage: ``python -m course.grading [-j N] [--unsafe] [--timeout S] [--no-progress
    submission that times out holds up only its own worker. nbgrader's SQLite gradebook is
    written by one worker at a time (``gradebook_lock.py``); a tqdm bar shows
    progress and the time left;
+   A re-grade keeps the instructor's reviews (``course/reviews.py`` around each autograde:
+   manual scores, comments and the "needs manual grade" flag off, unless the answer changed
+   since the review, which is then listed);
 4. ``generate_feedback`` (hidden tests removed, see ``nbgrader_config.py``);
 5. write ``grades.csv``.
 
@@ -37,7 +40,7 @@ import sys
 import tempfile
 import time
 
-from course import ROOT, make_api
+from course import ROOT, make_api, reviews
 from course import config as course_config
 from course.grading import gradebook_lock, kernel_launcher, sandbox
 
@@ -145,13 +148,17 @@ def _worker_api(root, use_sandbox, uid, overrides):
 def grade_one(api, root, student, nb_id, use_sandbox, feedback, uid):
     """Autograde one submission (and its feedback); kill what it left; its result dict."""
     started, t0 = time.time(), time.monotonic()
-    res = api.autograde(nb_id, student, force=True, create=True)
+    # a re-grade keeps the instructor's reviews (course/reviews.py): manual scores, comments,
+    # needs_manual_grade off, unless the answer changed since (then it is reported)
+    with reviews.kept_reviews(api.coursedir, student, nb_id) as kept:
+        res = api.autograde(nb_id, student, force=True, create=True)
     seconds = time.monotonic() - t0
     if use_sandbox:
         sandbox.kill_grader_processes(uid)
     _close(os.path.join(root, "autograded", student))
     result = {"success": bool(res["success"]), "log": res.get("log", ""),
-              "seconds": seconds, "uid": uid, "started": started, "finished": time.time()}
+              "seconds": seconds, "uid": uid, "started": started, "finished": time.time(),
+              "review_again": kept.message(student, nb_id)}
     if feedback and res["success"]:
         fb = api.generate_feedback(nb_id, student, force=True)
         result["feedback"] = bool(fb["success"])
@@ -332,6 +339,10 @@ def main(argv=None):
         ok = "" if r["success"] else "  AUTOGRADE FAILED"
         failed += not r["success"]
         print(f"{student:20s} {nb_id:24s} {r['score']}/{r['max_score']}{flag}{ok}")
+    again = [r["review_again"] for r in results.values() if r.get("review_again")]
+    if again:
+        print("answers changed since your review (score and comment kept, flagged again):")
+        print("\n".join("  " + line for text in again for line in text.splitlines()))
     print(f"{len(results)} submissions in {seconds:.0f} s ({max(1, args.jobs)} at a time); "
           "grades.csv written; feedback in feedback/")
     if args.unsafe:

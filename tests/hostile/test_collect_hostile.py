@@ -85,16 +85,18 @@ def test_path_traversal_absolute_and_symlink_entries_are_refused(course, tmp_pat
 def test_a_file_named_like_another_students_submission_counts_for_its_uploader(course, tmp_path):
     honest = S.variant(nb(), "bruno's own")
     forged = S.variant(nb(), "ana pretending to be bruno")
-    bruno_name = S.entry_name("moodle", "Bruno Lima", f"{L1}.ipynb", 2)
-    zpath = str(tmp_path / "m.zip")
-    with zipfile.ZipFile(zpath, "w") as zf:
-        zf.writestr(bruno_name, honest)
-        # Ana uploads a file whose *name* is Bruno's submission entry
-        zf.writestr(S.entry_name("moodle", "Ana Souza", bruno_name, 1), forged)
-    report = collect(zpath, L1, root=course, lms="moodle")
-    assert S.read(os.path.join(course, "submitted", "2026002", L1, L1 + ".ipynb")) == honest
-    assert S.read(os.path.join(course, "submitted", "2026001", L1, L1 + ".ipynb")) == forged
-    assert any(s == "collected" and "2026001" in d and "renamed" in d for s, _, d in report.rows)
+    for folders in (False, True):  # Moodle without and with "Download submissions in folders"
+        bruno_name = S.entry_name("moodle", "Bruno Lima", f"{L1}.ipynb", 2, folders=folders)
+        zpath = str(tmp_path / f"m{folders}.zip")
+        with zipfile.ZipFile(zpath, "w") as zf:
+            zf.writestr(bruno_name, honest)
+            # Ana uploads a file (or, in folders, a folder) whose *name* is Bruno's entry
+            zf.writestr(S.entry_name("moodle", "Ana Souza", bruno_name, 1, folders=folders), forged)
+        report = collect(zpath, L1, root=course, lms="moodle", force=True)
+        assert S.read(os.path.join(course, "submitted", "2026002", L1, L1 + ".ipynb")) == honest
+        assert S.read(os.path.join(course, "submitted", "2026001", L1, L1 + ".ipynb")) == forged
+        if not folders:
+            assert any(s == "collected" and "2026001" in d and "renamed" in d for s, _, d in report.rows)
 
 
 def test_a_nested_folder_named_like_another_student_is_not_followed(course, tmp_path):
