@@ -564,3 +564,16 @@ def test_model_answer_of_the_question_agrees_with_the_notebook(nb):
     assert rho(0.001, 1.0) == pytest.approx(0.989, abs=5e-4)
     assert 1.0 > rho(0.018995, 200.0) > np.sqrt(0.9) and rho(0.0191, 200.0) > 1.0
     assert np.log(1e-6) / np.log(np.sqrt(0.9)) == pytest.approx(262, abs=0.5)
+
+
+# The named wrong answers each visible test rejects (tests/test_exercise_rules.py, rule 6): the
+# mutants above, each bound to the answer's name; the classic bugs of the update first.
+WRONG_ANSWERS = {
+    "teste_my_momentum": {name: f"{MUTANTS}\nMyMomentum = {name}" for name in
+                          ["M_sign", "M_sign_w", "M_fresh", "M_rebind", "M_twice", "M_delegate", "M_subclass"]},
+    "teste_my_nesterov": {name: f"{MUTANTS}\nMyNesterov = {name}" for name in
+                          ["N_at_w", "N_minus", "N_alpha", "N_moved", "N_sign", "N_fresh", "N_delegate"]},
+    "teste_epocas_momentum": {"swapped (momentum slower)": "epochs_sem_momentum, epochs_com_momentum = 2, 16",
+                              "floats": "epochs_sem_momentum, epochs_com_momentum = 16.0, 2.0",
+                              "zero épocas": "epochs_sem_momentum, epochs_com_momentum = 0, 0"},
+}
