@@ -141,7 +141,7 @@ def test_widget_callback_redraws(nb):
     assert "Rosenbrock" in a[0]["title"] and "quadrática" in b[0]["title"]
     assert "α = 0.003," in a[0]["title"] and "α = 0.1," in b[0]["title"]
     labels_a = set(lines_by_label(a[0]))
-    assert labels_a == {"Gradiente descendente", "Momento", "Adam"}
+    assert labels_a == {"Gradiente descendente", "Momentum", "Adam"}
     # trajectories start at the surface's w0 and have steps + 1 points
     for _, x, y in a[0]["lines"]:
         assert (x[0], y[0]) == (-1.2, 1.0) and len(x) == 201
@@ -154,8 +154,8 @@ def test_widget_callback_redraws(nb):
     ("beta1", 0.5, {"Adam"}),
     ("beta2", 0.9, {"Adam"}),
     ("rho", 0.5, {"RMSProp"}),
-    ("mu", 0.5, {"Momento", "Nesterov"}),
-    ("alpha", 0.002, {"Gradiente descendente", "Momento", "Nesterov", "AdaGrad", "RMSProp", "Adam"}),
+    ("mu", 0.5, {"Momentum", "Nesterov"}),
+    ("alpha", 0.002, {"Gradiente descendente", "Momentum", "Nesterov", "AdaGrad", "RMSProp", "Adam"}),
 ])
 def test_each_slider_reaches_its_optimizers(nb, param, value, affected):
     names = ("sgd", "momentum", "nesterov", "adagrad", "rmsprop", "adam")
