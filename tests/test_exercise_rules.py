@@ -69,7 +69,9 @@ Each rule reads the instructor sources ``solutions/<id>/<id>.ipynb`` statically 
    notebook's test module (``tests/lectures/test_<id>.py``) defines ``WRONG_ANSWERS =
    {grade_id: {name: source}}``: for each test cell, the misconceptions the exercise is about,
    each as code that redefines the answer (it may call ``right_<name>``, the model solution
-   kept under another name). The rule runs the source notebook as the grader does, and for each
+   kept under another name). A module may also define ``WRONG_ANSWERS_SETUP`` (code run once in
+   the kernel before the cases, e.g. mutant functions) and ``ANSWER_OF = {grade_id: answer name}``;
+   then a wrong answer may be an expression, bound to the answer's name (``"m_fv_fan_out"``). The rule runs the source notebook as the grader does, and for each
    entry runs the wrong answer, then the *visible* part of the test cell: it must raise
    ``AssertionError`` from the check itself (from ``nnlib.checks``, or a ``raise
    AssertionError`` written in the test cell), not a ``NameError``/``TypeError`` crash nor an
@@ -650,12 +652,34 @@ def notebook_test_module(nb_id):
     return os.path.join(ROOT, "tests", "lectures", f"test_{nb_id}.py")
 
 
-def wrong_answers_of(nb_id):
-    """``WRONG_ANSWERS`` of the notebook's test module, or None when it defines none."""
+def wrong_answers_module(nb_id):
     spec = importlib.util.spec_from_file_location(f"_rules_{nb_id}", notebook_test_module(nb_id))
     module = importlib.util.module_from_spec(spec)
     spec.loader.exec_module(module)
-    return getattr(module, "WRONG_ANSWERS", None)
+    return module
+
+
+def wrong_answers_of(nb_id):
+    """``WRONG_ANSWERS`` of the notebook's test module, or None when it defines none."""
+    return getattr(wrong_answers_module(nb_id), "WRONG_ANSWERS", None)
+
+
+def is_expression(source):
+    try:
+        ast.parse(source.strip(), mode="eval")
+    except SyntaxError:
+        return False
+    return True
+
+
+def wrong_answer_source(grade_id, source, answer_of):
+    """``source`` as code that defines the answer: an expression is bound to ``answer_of[grade_id]``."""
+    if not is_expression(source):
+        return source
+    if grade_id not in answer_of:
+        raise ValueError(f"{grade_id}: a resposta errada {source[:40]!r} é uma expressão, e ANSWER_OF não "
+                         "diz a que nome ela se liga")
+    return f"{answer_of[grade_id]} = ({source.strip()})"
 
 
 def autograded_ids(nb):
@@ -678,7 +702,10 @@ import traceback as _rule_tb
 
 
 def _rule_verdict(wrong_source, test_source, label):
-    exec(compile(wrong_source, "<resposta errada>", "exec"), globals())
+    try:
+        exec(compile(wrong_source, "<resposta errada>", "exec"), globals())
+    except Exception as error:
+        return ["definição", "<resposta errada>", f"{type(error).__name__}: {error}"]
     try:
         exec(compile(test_source, label, "exec"), globals())
     except Exception as error:
@@ -720,8 +747,9 @@ def top_level_names(source):
     return names
 
 
-def wrong_answer_verdicts(nb_id, wrong):
+def wrong_answer_verdicts(nb_id, wrong, setup="", answer_of=None):
     """{(grade_id, name): verdict} of every named wrong answer against its visible test."""
+    answer_of = answer_of or {}
     nb = read(nb_id)
     tests = {nbg(cell)["grade_id"]: split_test_cell(cell.source)[0] for cell in nb.cells if is_test_cell(cell)}
     answer_names = {name for cell in nb.cells if cell.cell_type == "code" and nbg(cell).get("solution")
@@ -730,11 +758,18 @@ def wrong_answer_verdicts(nb_id, wrong):
     with NotebookSession(src_path(nb_id), timeout=180, env={"NBGRADER_EXECUTION": "autograde"}) as session:
         session.run(VERDICT)
         session.run("\n".join(f"right_{name} = {name}" for name in sorted(answer_names)))
+        if setup:
+            session.run(setup)
         for grade_id, cases in wrong.items():
             if grade_id not in tests:
                 continue
             label = f"<teste visível {grade_id}>"
             for name, source in cases.items():
+                try:
+                    source = wrong_answer_source(grade_id, source, answer_of)
+                except ValueError as error:
+                    verdicts[grade_id, name] = (["definição", "", str(error)], label)
+                    continue
                 session.run(f"_rule_v = _rule_verdict({json.dumps(source)}, "
                             f"{json.dumps(without_magics(tests[grade_id]))}, {json.dumps(label)})")
                 verdicts[grade_id, name] = (session.eval("_rule_v"), label)
@@ -803,13 +838,19 @@ def test_visible_tests_reject_the_named_wrong_answers(nb_id):
     """Each autograded exercise lists wrong answers (WRONG_ANSWERS in its test module); the
     visible test rejects each one with its own check's AssertionError."""
     nb = read(nb_id)
-    wrong = wrong_answers_of(nb_id)
+    module = wrong_answers_module(nb_id)
+    wrong = getattr(module, "WRONG_ANSWERS", None)
     problems = missing_wrong_answers(nb, wrong)
     if wrong:
-        for (grade_id, name), (verdict, label) in wrong_answer_verdicts(nb_id, wrong).items():
+        verdicts = wrong_answer_verdicts(nb_id, wrong, getattr(module, "WRONG_ANSWERS_SETUP", ""),
+                                         getattr(module, "ANSWER_OF", {}))
+        for (grade_id, name), (verdict, label) in verdicts.items():
             if not rejected_by_the_check(verdict, label):
                 problems.append(f"{grade_id}, resposta errada {name!r}: "
                                 + ("o teste visível a aceita" if verdict is None else
+                                   f"ela não pôde ser definida ({verdict[2][:120]}): falta "
+                                   "WRONG_ANSWERS_SETUP ou ANSWER_OF no módulo de testes?"
+                                   if verdict[0] == "definição" else
                                    f"o teste visível quebrou com {verdict[0]} em {verdict[1]} "
                                    f"({verdict[2][:80]}), não com a falha de uma verificação"))
     assert not problems, f"{nb_id}:\n" + "\n".join(problems)
@@ -953,6 +994,11 @@ def test_wrong_answer_rule_needs_an_entry_per_exercise_and_a_check_failure():
     assert not rejected_by_the_check(["TypeError", "/x/nnlib/checks.py", ""], label)  # a crash
     assert not rejected_by_the_check(["NameError", label, ""], label)
     assert not rejected_by_the_check(["AssertionError", "<resposta errada>", ""], label)  # the answer's own
+    assert not rejected_by_the_check(["definição", "<resposta errada>", "NameError: m_x"], label)
+    assert wrong_answer_source("teste_a", "m_fan_out", {"teste_a": "a"}) == "a = (m_fan_out)"
+    assert wrong_answer_source("teste_a", "def a():\n    return 1", {}) == "def a():\n    return 1"
+    with pytest.raises(ValueError, match="ANSWER_OF"):
+        wrong_answer_source("teste_a", "m_fan_out", {})
 
 
 def test_wrong_answer_rule_runs_the_visible_part_in_a_kernel(tmp_path):
