@@ -54,13 +54,38 @@ Each rule reads the instructor sources ``solutions/<id>/<id>.ipynb`` statically 
    the answer is revealed by ``0.7441`` printed above (both round to 0.744), not by
    ``0.75``; an integer answer (``98`` iterations) only by the same integer.
 
+4. **A visible failure message does not answer a written question.** The *messages* of a test
+   cell's visible part are its string literals (f-strings with their fields left out). The rule
+   fails when a message shares a run of ``QUOTED_WORDS`` consecutive words with the model answer
+   of a hand-graded question of the same notebook (a sentence of it, in other words), or writes
+   one of its answer numbers (rule 3's numbers: not trivial, not data of the question).
+
+5. **Stub docstrings are Portuguese.** Every docstring of a ``def`` or ``class`` (methods
+   included) in a solution cell is student-facing: it is in the stub the student fills in. The
+   rule fails when a docstring reads as English (more English function words than Portuguese
+   ones, see ``looks_english``).
+
+6. **Every autograded exercise has named wrong answers its visible test rejects.** Each
+   notebook's test module (``tests/lectures/test_<id>.py``) defines ``WRONG_ANSWERS =
+   {grade_id: {name: source}}``: for each test cell, the misconceptions the exercise is about,
+   each as code that redefines the answer (it may call ``right_<name>``, the model solution
+   kept under another name). A module may also define ``WRONG_ANSWERS_SETUP`` (code run once in
+   the kernel before the cases, e.g. mutant functions) and ``ANSWER_OF = {grade_id: answer name}``;
+   then a wrong answer may be an expression, bound to the answer's name (``"m_fv_fan_out"``). The rule runs the source notebook as the grader does, and for each
+   entry runs the wrong answer, then the *visible* part of the test cell: it must raise
+   ``AssertionError`` from the check itself (from ``nnlib.checks``, or a ``raise
+   AssertionError`` written in the test cell), not a ``NameError``/``TypeError`` crash nor an
+   error raised by the answer's own code. Every autograded ``grade_id`` needs at least one entry.
+
 Notebooks under rewrite when these rules were written are listed in ``KNOWN_VIOLATIONS``
 with each exact violation: the tests still run on them, fail on any *new* violation and on
 a known one that disappeared (so the list is kept exact).
 """
 
 import ast
+import importlib.util
 import io
+import json
 import math
 import os
 import re
@@ -516,6 +541,244 @@ def question_problems(nb_id, nb):
 
 
 # ---------------------------------------------------------------------------------------
+# rule 4: no model answer in a visible failure message
+
+QUOTED_WORDS = 6
+WORD = re.compile(r"[^\W\d_]+", re.UNICODE)
+
+
+def words(text):
+    """The lower-case words of ``text``, math and markdown marks left out."""
+    text = re.sub(r"\$[^$]*\$", " ", text)
+    return [w.lower() for w in WORD.findall(text)]
+
+
+def message_strings(source):
+    """The string literals of ``source`` (f-strings without their fields): its messages."""
+    try:
+        tree = parse(source)
+    except SyntaxError:
+        return []
+    inside_fstrings = {id(part) for node in ast.walk(tree) if isinstance(node, ast.JoinedStr)
+                       for part in node.values}
+    out = []
+    for node in ast.walk(tree):
+        if isinstance(node, ast.JoinedStr):
+            out.append(" ".join(p.value for p in node.values if isinstance(p, ast.Constant)))
+        elif isinstance(node, ast.Constant) and isinstance(node.value, str) and id(node) not in inside_fstrings:
+            out.append(node.value)
+    return [m for m in out if m.strip()]
+
+
+def shared_run(message, answer, n=QUOTED_WORDS):
+    """The first run of ``n`` consecutive words ``message`` shares with ``answer``, or None."""
+    answer_runs = {tuple(answer[i:i + n]) for i in range(len(answer) - n + 1)}
+    for i in range(len(message) - n + 1):
+        if tuple(message[i:i + n]) in answer_runs:
+            return " ".join(message[i:i + n])
+    return None
+
+
+def message_problems(nb_id, nb):
+    """Messages of visible tests that quote a model answer or write one of its numbers (rule 4)."""
+    answers = [(index, nbg(cell).get("grade_id"), words(ANSWER_MARKERS.sub("", cell.source)), answer_numbers(nb, index))
+               for index, cell in enumerate(nb.cells) if is_question(cell)]
+    problems = []
+    for index, cell in enumerate(nb.cells):
+        if not is_test_cell(cell):
+            continue
+        visible, _ = split_test_cell(cell.source)
+        label = f"{nb_id} célula {index} ({nbg(cell).get('grade_id')})"
+        for message in message_strings(visible):
+            for q_index, q_id, answer_words, numbers in answers:
+                run = shared_run(words(message), answer_words)
+                if run:
+                    problems.append(f"{label}: a mensagem {message[:60]!r} cita a resposta modelo de "
+                                    f"{q_id} (célula {q_index}): '{run}'")
+                shown = [value for value, _ in numbers_in_text(message)]
+                for value, decimals, approximate in sorted(numbers):
+                    if any(reveals(v, value, decimals, approximate) for v in shown):
+                        problems.append(f"{label}: a mensagem {message[:60]!r} escreve {value:g}, um número da "
+                                        f"resposta modelo de {q_id} (célula {q_index})")
+    return problems
+
+
+# ---------------------------------------------------------------------------------------
+# rule 5: stub docstrings in Portuguese
+
+ENGLISH_WORDS = {"the", "of", "and", "is", "are", "to", "for", "with", "returns", "return", "given", "each",
+                 "from", "by", "an", "in", "on", "this", "that", "its", "be", "updated", "place", "over",
+                 "mean", "one", "which", "when", "if", "or", "as", "into", "it", "at", "new", "same", "raises"}
+PORTUGUESE_WORDS = {"o", "os", "as", "de", "do", "da", "dos", "das", "que", "e", "é", "com", "para", "um",
+                    "uma", "em", "no", "na", "nos", "nas", "pelo", "pela", "se", "não", "cada", "ao", "à",
+                    "devolve", "recebe", "sobre", "após", "entre", "quando", "mesmo", "seu", "sua"}
+
+
+def looks_english(text):
+    """True when ``text`` has more English function words than Portuguese ones (and at least 2)."""
+    tokens = words(text)
+    english = sum(t in ENGLISH_WORDS for t in tokens)
+    portuguese = sum(t in PORTUGUESE_WORDS for t in tokens)
+    return english >= 2 and english > portuguese
+
+
+def stub_docstrings(nb):
+    """(cell index, qualified name, docstring) of every def/class docstring in the solution cells."""
+    for index, cell in enumerate(nb.cells):
+        if cell.cell_type != "code" or not nbg(cell).get("solution"):
+            continue
+        try:
+            tree = parse(cell.source)
+        except SyntaxError:
+            continue
+        for node in ast.walk(tree):
+            if isinstance(node, (ast.FunctionDef, ast.AsyncFunctionDef, ast.ClassDef)):
+                doc = ast.get_docstring(node)
+                if doc:
+                    yield index, node.name, doc
+
+
+def docstring_problems(nb_id, nb):
+    return [f"{nb_id} célula {index}: a docstring de {name} está em inglês ({doc[:60]!r}): "
+            "escreva-a em português (o aluno a lê no esqueleto)"
+            for index, name, doc in stub_docstrings(nb) if looks_english(doc)]
+
+
+# ---------------------------------------------------------------------------------------
+# rule 6: named wrong answers that the visible tests reject
+
+
+def notebook_test_module(nb_id):
+    return os.path.join(ROOT, "tests", "lectures", f"test_{nb_id}.py")
+
+
+def wrong_answers_module(nb_id):
+    spec = importlib.util.spec_from_file_location(f"_rules_{nb_id}", notebook_test_module(nb_id))
+    module = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(module)
+    return module
+
+
+def wrong_answers_of(nb_id):
+    """``WRONG_ANSWERS`` of the notebook's test module, or None when it defines none."""
+    return getattr(wrong_answers_module(nb_id), "WRONG_ANSWERS", None)
+
+
+def is_expression(source):
+    try:
+        ast.parse(source.strip(), mode="eval")
+    except SyntaxError:
+        return False
+    return True
+
+
+def wrong_answer_source(grade_id, source, answer_of):
+    """``source`` as code that defines the answer: an expression is bound to ``answer_of[grade_id]``."""
+    if not is_expression(source):
+        return source
+    if grade_id not in answer_of:
+        raise ValueError(f"{grade_id}: a resposta errada {source[:40]!r} é uma expressão, e ANSWER_OF não "
+                         "diz a que nome ela se liga")
+    return f"{answer_of[grade_id]} = ({source.strip()})"
+
+
+def autograded_ids(nb):
+    return [nbg(cell)["grade_id"] for cell in nb.cells if is_test_cell(cell)]
+
+
+def missing_wrong_answers(nb, wrong):
+    """Messages for autograded grade_ids without a named wrong answer, and entries of no test cell."""
+    ids = autograded_ids(nb)
+    problems = [f"{grade_id}: nenhuma resposta errada nomeada em WRONG_ANSWERS"
+                for grade_id in ids if not (wrong or {}).get(grade_id)]
+    problems += [f"{grade_id}: em WRONG_ANSWERS, mas não é uma célula de teste do caderno"
+                 for grade_id in (wrong or {}) if grade_id not in ids]
+    return problems
+
+
+# Runs in the notebook's kernel: the verdict of a visible test on a wrong answer.
+VERDICT = r"""
+import traceback as _rule_tb
+
+
+def _rule_verdict(wrong_source, test_source, label):
+    try:
+        exec(compile(wrong_source, "<resposta errada>", "exec"), globals())
+    except Exception as error:
+        return ["definição", "<resposta errada>", f"{type(error).__name__}: {error}"]
+    try:
+        exec(compile(test_source, label, "exec"), globals())
+    except Exception as error:
+        frames = _rule_tb.extract_tb(error.__traceback__)
+        where = frames[-1].filename if frames else ""
+        return [type(error).__name__, where, str(error).splitlines()[0] if str(error) else ""]
+    return None
+"""
+
+
+def rejected_by_the_check(verdict, label):
+    """True when ``verdict`` [exception, file, message] is an AssertionError raised by the check."""
+    if verdict is None:
+        return False
+    kind, where, _ = verdict
+    return kind == "AssertionError" and (where == label or where.replace(os.sep, "/").endswith("nnlib/checks.py"))
+
+
+def solution_cells_defining(nb, names):
+    """Sources of the solution cells that define any of ``names`` at top level."""
+    out = []
+    for cell in nb.cells:
+        if cell.cell_type == "code" and nbg(cell).get("solution"):
+            defined = top_level_names(cell.source)
+            if defined & names:
+                out.append(cell.source)
+    return out
+
+
+def top_level_names(source):
+    names = set()
+    for node in parse(source).body:
+        if isinstance(node, (ast.FunctionDef, ast.AsyncFunctionDef, ast.ClassDef)):
+            names.add(node.name)
+        elif isinstance(node, (ast.Assign, ast.AnnAssign)):
+            targets = node.targets if isinstance(node, ast.Assign) else [node.target]
+            for target in targets:
+                names |= {n.id for n in ast.walk(target) if isinstance(n, ast.Name)}
+    return names
+
+
+def wrong_answer_verdicts(nb_id, wrong, setup="", answer_of=None):
+    """{(grade_id, name): verdict} of every named wrong answer against its visible test."""
+    answer_of = answer_of or {}
+    nb = read(nb_id)
+    tests = {nbg(cell)["grade_id"]: split_test_cell(cell.source)[0] for cell in nb.cells if is_test_cell(cell)}
+    answer_names = {name for cell in nb.cells if cell.cell_type == "code" and nbg(cell).get("solution")
+                    for name in top_level_names(cell.source)}
+    verdicts = {}
+    with NotebookSession(src_path(nb_id), timeout=180, env={"NBGRADER_EXECUTION": "autograde"}) as session:
+        session.run(VERDICT)
+        session.run("\n".join(f"right_{name} = {name}" for name in sorted(answer_names)))
+        if setup:
+            session.run(setup)
+        for grade_id, cases in wrong.items():
+            if grade_id not in tests:
+                continue
+            label = f"<teste visível {grade_id}>"
+            for name, source in cases.items():
+                try:
+                    source = wrong_answer_source(grade_id, source, answer_of)
+                except ValueError as error:
+                    verdicts[grade_id, name] = (["definição", "", str(error)], label)
+                    continue
+                session.run(f"_rule_v = _rule_verdict({json.dumps(source)}, "
+                            f"{json.dumps(without_magics(tests[grade_id]))}, {json.dumps(label)})")
+                verdicts[grade_id, name] = (session.eval("_rule_v"), label)
+                for restore in solution_cells_defining(nb, top_level_names(source)):
+                    session.run(restore)
+    return verdicts
+
+
+# ---------------------------------------------------------------------------------------
 # the tests
 
 # Notebooks being rewritten when these rules were written: the rule still runs on them and
@@ -556,6 +819,41 @@ def test_no_numeric_answer_above_its_question(nb_id):
         nb = executed(nb_id)  # the outputs are what the student reads above the question
     problems = question_problems(nb_id, nb)
     assert not problems, "\n".join(problems)
+
+
+@pytest.mark.parametrize("nb_id", per_notebook("messages"))
+def test_visible_messages_do_not_quote_a_model_answer(nb_id):
+    problems = message_problems(nb_id, read(nb_id))
+    assert not problems, "\n".join(problems)
+
+
+@pytest.mark.parametrize("nb_id", per_notebook("docstrings"))
+def test_stub_docstrings_are_portuguese(nb_id):
+    problems = docstring_problems(nb_id, read(nb_id))
+    assert not problems, "\n".join(problems)
+
+
+@pytest.mark.parametrize("nb_id", per_notebook("wrong_answers"))
+def test_visible_tests_reject_the_named_wrong_answers(nb_id):
+    """Each autograded exercise lists wrong answers (WRONG_ANSWERS in its test module); the
+    visible test rejects each one with its own check's AssertionError."""
+    nb = read(nb_id)
+    module = wrong_answers_module(nb_id)
+    wrong = getattr(module, "WRONG_ANSWERS", None)
+    problems = missing_wrong_answers(nb, wrong)
+    if wrong:
+        verdicts = wrong_answer_verdicts(nb_id, wrong, getattr(module, "WRONG_ANSWERS_SETUP", ""),
+                                         getattr(module, "ANSWER_OF", {}))
+        for (grade_id, name), (verdict, label) in verdicts.items():
+            if not rejected_by_the_check(verdict, label):
+                problems.append(f"{grade_id}, resposta errada {name!r}: "
+                                + ("o teste visível a aceita" if verdict is None else
+                                   f"ela não pôde ser definida ({verdict[2][:120]}): falta "
+                                   "WRONG_ANSWERS_SETUP ou ANSWER_OF no módulo de testes?"
+                                   if verdict[0] == "definição" else
+                                   f"o teste visível quebrou com {verdict[0]} em {verdict[1]} "
+                                   f"({verdict[2][:80]}), não com a falha de uma verificação"))
+    assert not problems, f"{nb_id}:\n" + "\n".join(problems)
 
 
 # --- the rules can fail: the contradictions and leaks issue #13 found, rebuilt small ------
@@ -632,3 +930,95 @@ def test_contract_rule_reads_classes():
                              "    def step(self, params, grad_fn):\n        pass\n")
     (problem,) = contract_conflicts(aula + lista)
     assert "MyMomentum" in problem and "mu=0.9" in problem
+
+
+def _test_cell(source, grade_id="teste_f"):
+    cell = nbformat.v4.new_code_cell(source)
+    cell.metadata["nbgrader"] = {"grade": True, "solution": False, "grade_id": grade_id, "points": 2}
+    return cell
+
+
+def _question(text, grade_id="pergunta"):
+    cell = nbformat.v4.new_markdown_cell(text)
+    cell.metadata["nbgrader"] = {"grade": True, "solution": True, "grade_id": grade_id, "points": 2}
+    return cell
+
+
+def test_message_rule_catches_a_quoted_model_answer_and_its_numbers():
+    question = _question("### BEGIN SOLUTION\nCom ReLU e He a variância de z fica a mesma em todas as "
+                         "camadas; com Xavier ela cai pela metade a cada camada, até 0,031 na quinta.\n"
+                         "### END SOLUTION")
+    quoting = _test_cell("checks.check_true(ok, 'com ReLU e He a variância de z fica a mesma em todas as camadas')")
+    number = _test_cell("checks.check_true(ok, f'a variância na quinta camada deveria ser perto de 0,031: {v}')")
+    problems = message_problems("nb", _notebook(question, quoting, number))
+    assert len(problems) == 2
+    assert "cita a resposta modelo" in problems[0] and "variância de z fica a mesma" in problems[0]
+    assert "0.031" in problems[1]
+
+
+def test_message_rule_spares_contract_messages_and_hidden_parts():
+    question = _question("### BEGIN SOLUTION\nA variância dobra quando m cai pela metade.\n### END SOLUTION")
+    contract = _test_cell("checks.check_true(ok, 'a variância deveria mudar com m: confira o fator 2/m')\n"
+                          "### BEGIN HIDDEN TESTS\n"
+                          "checks.check_true(ok, 'A variância dobra quando m cai pela metade.')\n")
+    assert message_problems("nb", _notebook(question, contract)) == []
+
+
+def test_docstring_rule_catches_english_and_spares_portuguese():
+    stub = nbformat.v4.new_code_cell(
+        "def local_gradient(x, d, w):\n"
+        "    \"\"\"Gradient of J_n(w) = (d - w^T x)^2 for one example (x, d) of the linear model.\"\"\"\n"
+        "    raise NotImplementedError()\n\n\n"
+        "class MyMomentum:\n"
+        "    \"\"\"Momentum: v <- mu * v - alpha * g;  w <- w + v (params updated in place).\"\"\"\n\n"
+        "    def step(self, params, grad_fn):\n"
+        "        \"\"\"Um passo: atualiza cada array de params no próprio lugar e devolve os gradientes.\"\"\"\n")
+    stub.metadata["nbgrader"] = {"solution": True, "grade": False, "grade_id": "f"}
+    problems = docstring_problems("nb", _notebook(stub))
+    assert len(problems) == 2
+    assert "local_gradient" in problems[0] and "MyMomentum" in problems[1]
+    assert not looks_english("Média dos N gradientes locais grad_fn_single(X[n], y[n], w).")
+    assert looks_english("Mean over the N examples of the local gradients grad_fn_single(X[n], y[n], w).")
+
+
+def test_wrong_answer_rule_needs_an_entry_per_exercise_and_a_check_failure():
+    nb = _notebook(_test_cell("checks.check_true(True, 'x')", "teste_a"), _test_cell("pass", "teste_b"))
+    problems = missing_wrong_answers(nb, {"teste_a": {"sinal": "def a(): pass"}, "teste_c": {"x": ""}})
+    assert problems == ["teste_b: nenhuma resposta errada nomeada em WRONG_ANSWERS",
+                        "teste_c: em WRONG_ANSWERS, mas não é uma célula de teste do caderno"]
+    assert missing_wrong_answers(nb, None)[0].startswith("teste_a: nenhuma")
+    label = "<teste visível teste_a>"
+    assert rejected_by_the_check(["AssertionError", "/x/nnlib/checks.py", "recebi"], label)
+    assert rejected_by_the_check(["AssertionError", label, "mensagem da célula"], label)
+    assert not rejected_by_the_check(None, label)                                   # accepted
+    assert not rejected_by_the_check(["TypeError", "/x/nnlib/checks.py", ""], label)  # a crash
+    assert not rejected_by_the_check(["NameError", label, ""], label)
+    assert not rejected_by_the_check(["AssertionError", "<resposta errada>", ""], label)  # the answer's own
+    assert not rejected_by_the_check(["definição", "<resposta errada>", "NameError: m_x"], label)
+    assert wrong_answer_source("teste_a", "m_fan_out", {"teste_a": "a"}) == "a = (m_fan_out)"
+    assert wrong_answer_source("teste_a", "def a():\n    return 1", {}) == "def a():\n    return 1"
+    with pytest.raises(ValueError, match="ANSWER_OF"):
+        wrong_answer_source("teste_a", "m_fan_out", {})
+
+
+def test_wrong_answer_rule_runs_the_visible_part_in_a_kernel(tmp_path):
+    """A notebook small enough to run: one right answer, one visible check, a hidden one."""
+    nb = _notebook(nbformat.v4.new_code_cell("from nnlib import checks"))
+    answer = nbformat.v4.new_code_cell("def dobro(x):\n    return 2 * x")
+    answer.metadata["nbgrader"] = {"solution": True, "grade": False, "grade_id": "dobro"}
+    nb.cells += [answer, _test_cell("checks.check_true(dobro(3) == 6, 'dobro(3) deveria ser o dobro de 3')\n"
+                                    "### BEGIN HIDDEN TESTS\nchecks.check_true(dobro(-1) == -2, 'oculto')\n",
+                                    "teste_dobro")]
+    path = tmp_path / "mini.ipynb"
+    nbformat.write(nb, str(path))
+    label = "<teste visível teste_dobro>"
+    with NotebookSession(str(path)) as session:
+        session.run(VERDICT)
+        session.run("right_dobro = dobro")
+        def verdict(source):
+            test = split_test_cell(nb.cells[2].source)[0]
+            session.run(f"_v = _rule_verdict({json.dumps(source)}, {json.dumps(test)}, {json.dumps(label)})")
+            return session.eval("_v")
+        assert rejected_by_the_check(verdict("def dobro(x):\n    return 3 * x"), label)
+        assert verdict("def dobro(x):\n    return right_dobro(x) if x > 0 else 0") is None  # only hidden catches it
+        assert not rejected_by_the_check(verdict("def dobro(x):\n    return x.y"), label)   # a crash

@@ -38,6 +38,13 @@ WRONG_FORMS = {
     r"desvios? padrão": "desvio-padrão",
     r"recall|sensibilidade": "revocação",
     r"[dn]?a nnlib": "o nnlib",
+    # SGD is the English name (and `optim.SGD` in code); in prose the method is the GDE
+    r"(?:[dn]?o|ao|pelo) SGD": "o GDE",
+    r"GD": "gradiente descendente (ou GDE, se estocástico)",
+    # "o momento" for the method clashes with Adam's "primeiro momento": the slides' forms are
+    # "termo momento", "método/algoritmo do momento", "momento de Nesterov" and momentum
+    r"(?<!termo )(?<!método )(?<!algoritmo )(?<!próprio )(?:[dn]?o|ao|pelo) momento(?! de Nesterov)(?! da partícula)":
+        "momentum, método do momento ou termo momento",
 }
 
 # notebooks being rewritten when this test was written, with the wrong forms they still use
@@ -83,6 +90,21 @@ def test_the_check_finds_wrong_forms_and_spares_code_and_titles():
     assert re.search(r"seeds?", prose("treine com três seeds"))
     assert not re.search(r"seed", prose("use `seed` 0, 1, 2 e $\\alpha$"))
     assert not re.search(r"learning", prose('Smith, "Don\'t decay the learning rate", 2018'))
+
+
+def forms_in(text):
+    return [match.group(0) for pattern in WRONG_FORMS
+            for match in re.finditer(rf"(?<![\w-])(?:{pattern})(?![\w-])", prose(text), re.IGNORECASE)]
+
+
+def test_the_check_finds_o_sgd_o_momento_and_gd_and_spares_the_slides_forms():
+    assert forms_in("o SGD converge; ajuda o SGD; no SGD ruidoso; do SGD") == ["o SGD", "o SGD", "no SGD", "do SGD"]
+    assert forms_in("o GD com passo fixo e o GDE") == ["GD"]
+    assert forms_in("o momento acelera; como o momento; cuidados do momento") == \
+        ["o momento", "o momento", "do momento"]
+    spared = ("o termo momento, o método do momento, no algoritmo do momento, o momento de Nesterov, "
+              "o próprio momento da partícula, o primeiro momento do Adam, o GDE, `optim.SGD`, SGD com passo")
+    assert forms_in(spared) == []
 
 
 def test_every_checked_glossary_row_has_its_wrong_forms_in_the_test():

@@ -202,7 +202,7 @@ def interativo_trajetorias(superficie, criar, grade, niveis, alpha=(0.005, 0.12)
 
     controles = {
         "alpha": deslizante("passo α", alpha, 0.06, passo=0.005, formato=".3f"),
-        "mu": deslizante("momento μ", mu, 0.7, passo=0.01),
+        "mu": deslizante("coef. de momento μ", mu, 0.7, passo=0.01),
         "optimizer": widgets.Dropdown(options=[("os três", "todos")] + [(NOMES[k], k) for k in otimizadores],
                                       value="todos", description="otimizador"),
     }
@@ -222,7 +222,7 @@ def _figura_do_mapa(passos):
     fig = Figure(figsize=(11, 4.2))
     ax0, ax1 = fig.subplots(1, 2)
     fig.subplots_adjust(left=0.07, right=0.97, bottom=0.13, top=0.86, wspace=0.3)
-    ax0.set(xlim=(0, 4), ylim=(0, 1), xlabel="$\\alpha\\,\\lambda_{máx}$", ylabel="momento $\\mu$")
+    ax0.set(xlim=(0, 4), ylim=(0, 1), xlabel="$\\alpha\\,\\lambda_{máx}$", ylabel="coeficiente de momento $\\mu$")
     ax1.set_yscale("log")
     ax1.set(xlim=(0, passos), ylim=(1e-12, 1e4), xlabel="iteração t",
             ylabel="$\\|(w_i, v_i)\\|$ em cada direção")
@@ -341,7 +341,7 @@ def interativo_mapa_momentum(fator, kappa=(5, 20, 50, 200, 1000), alpha_lambda=(
 
     controles = {"kappa": deslizante("κ = λ_máx/λ_mín", kappa, inicial),
                  "alpha_lambda": deslizante("α·λ_máx", alpha_lambda, 1.0, passo=0.02),
-                 "mu": deslizante("momento μ", mu, 0.7, passo=0.01)}
+                 "mu": deslizante("coef. de momento μ", mu, 0.7, passo=0.01)}
     box = painel(controles, atualizar, live, figura)
     box.artistas = artistas
     return box

@@ -14,11 +14,11 @@ from nnlib import optim, surfaces
 from nnlib.liveplot import LiveFigure
 
 OPTIMIZER_NAMES = ["sgd", "momentum", "nesterov", "adagrad", "rmsprop", "adam"]
-LABELS = {"sgd": "Gradiente descendente", "momentum": "Momento", "nesterov": "Nesterov",
+LABELS = {"sgd": "Gradiente descendente", "momentum": "Momentum", "nesterov": "Nesterov",
           "adagrad": "AdaGrad", "rmsprop": "RMSProp", "adam": "Adam"}
 COLORS = dict(zip(OPTIMIZER_NAMES, ["tab:gray", "tab:blue", "tab:cyan", "tab:orange",
                                     "tab:green", "tab:red"]))
-SURFACE_LABELS = {"quadratic": "quadrática (b/a = 20)", "rosenbrock": "Rosenbrock",
+SURFACE_LABELS = {"quadratic": "quadrática (λ₂/λ₁ = 20)", "rosenbrock": "Rosenbrock",
                   "beale": "Beale", "bounded_saddle": "sela com piso"}
 
 
@@ -54,7 +54,7 @@ def single_alpha_figure(surface, paths):
         ax2.semilogy(surface.J(path), color=color, label=label)
     ax1.plot(0, 0, "k*", ms=12)
     ax1.set(xlim=surface.bounds[0], ylim=surface.bounds[1], xlabel="$w_1$", ylabel="$w_2$",
-            title=f"Quadrática mal condicionada ($b/a = {surface.b / surface.a:g}$)")
+            title=f"Quadrática mal condicionada ($\\lambda_2/\\lambda_1 = {surface.b / surface.a:g}$)")
     ax1.legend(fontsize=8, loc="lower right")
     ax2.set(xlabel="passo $t$", ylabel="$J(\\mathbf{w})$", title="Custo ao longo dos passos",
             ylim=(1e-12, 1e4))
@@ -188,7 +188,7 @@ def digits_comparison_figure(alphas, final_costs, best_curves, epochs):
 
 # ----------------------------------------------------------------------------- preconditioning
 
-PRECONDITIONING_LINES = {"gd": ("GD (melhor α fixo)", "tab:gray"),
+PRECONDITIONING_LINES = {"gd": ("passo fixo ótimo", "tab:gray"),
                          "adagrad": ("AdaGrad", "tab:orange"),
                          "rmsprop": ("RMSProp", "tab:green")}
 

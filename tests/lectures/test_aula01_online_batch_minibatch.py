@@ -377,3 +377,14 @@ def test_visible_tests_print_no_expected_value(nb, grade_id):
     visible = cell_source(nb, grade_id).split("### BEGIN HIDDEN TESTS")[0]
     assert "check_close" not in visible and "check_scalar(" not in visible.replace("check_scalar(len", "")
     assert "esperava" not in visible
+
+
+# The named wrong answers each visible test rejects (tests/test_exercise_rules.py, rule 6): the
+# misconceptions of each exercise, from the lists above (the blank stub is not a misconception).
+WRONG_ANSWERS = {
+    "teste_local_gradient": {name: code for name, code in LOCAL_WRONG.items() if name != "blank"},
+    "teste_full_gradient_from_local": {name: code for name, code in FULL_WRONG.items() if name != "blank"},
+    # a float m is left to the hidden tests (the visible ones try m = 0 and m = N + 1)
+    "teste_minibatch_indices": {name: code for name, code in MINIBATCH_WRONG.items()
+                                if name not in ("blank", "accepts_float_m")},
+}

@@ -382,3 +382,15 @@ def test_alpha_exercise_matches_notebook_helper(nb):
     nb.run(cell_source("teste_alpha_escolhido"))
     assert nb.eval("_J0") == pytest.approx(j_helper, rel=1e-12)
     assert nb.eval("J_TARGET") == 0.24
+
+
+# The named wrong answers each visible test rejects (tests/test_exercise_rules.py, rule 6).
+WRONG_ANSWERS = {
+    "teste_linear_decay": {**{name: define(GOOD_CHECK, body) for name, body in MUTANTS.items()},
+                           **{f"j check: {name}": define(check, CORRECT) for name, check in J_CHECK.items()
+                              if name != "integers_only"}},
+    "teste_alpha_escolhido": {"α too small: J still high after 10 épocas": "alpha_escolhido = 0.01",
+                              "α too large: diverges": "alpha_escolhido = 3.0",
+                              "negative α": "alpha_escolhido = -0.1",
+                              "α as a string": "alpha_escolhido = '0.15'"},
+}

@@ -550,5 +550,30 @@ def test_question_is_not_answered_above():
     q = next(i for i, c in enumerate(cells) if c.metadata.get("nbgrader", {}).get("grade_id") == "pergunta_momento")
     before = "\n".join(c.source for c in cells[:q - 1])
     assert "200" in cells[q - 1].source
-    for number in ("0,868", "0,75", "0,0174", "1380"):
+    for number in ("0,949", "0,00263", "0,0190", "262", "0,989"):
         assert number not in before
+    # issue #25: the question is no longer a plug-in of the closed forms of the star
+    assert "0{,}9" in cells[q - 1].source and "raízes complexas" in cells[q - 1].source
+
+
+def test_model_answer_of_the_question_agrees_with_the_notebook(nb):
+    """μ = 0.9, κ = 200: ρ = √μ for α in ((1 − √μ)², (1 + √μ)²/200), worse outside, diverges at 0.019."""
+    rho = lambda a, lam: nb.eval(f"float(fator_de_convergencia({a}, 0.9, {lam}))")
+    for alpha in (0.003, 0.01, 0.0189):
+        assert max(rho(alpha, 1.0), rho(alpha, 200.0)) == pytest.approx(np.sqrt(0.9), rel=1e-9)
+    assert rho(0.001, 1.0) == pytest.approx(0.989, abs=5e-4)
+    assert 1.0 > rho(0.018995, 200.0) > np.sqrt(0.9) and rho(0.0191, 200.0) > 1.0
+    assert np.log(1e-6) / np.log(np.sqrt(0.9)) == pytest.approx(262, abs=0.5)
+
+
+# The named wrong answers each visible test rejects (tests/test_exercise_rules.py, rule 6): the
+# mutants above, each bound to the answer's name; the classic bugs of the update first.
+WRONG_ANSWERS = {
+    "teste_my_momentum": {name: f"{MUTANTS}\nMyMomentum = {name}" for name in
+                          ["M_sign", "M_sign_w", "M_fresh", "M_rebind", "M_twice", "M_delegate", "M_subclass"]},
+    "teste_my_nesterov": {name: f"{MUTANTS}\nMyNesterov = {name}" for name in
+                          ["N_at_w", "N_minus", "N_alpha", "N_moved", "N_sign", "N_fresh", "N_delegate"]},
+    "teste_epocas_momentum": {"swapped (momentum slower)": "epochs_sem_momentum, epochs_com_momentum = 2, 16",
+                              "floats": "epochs_sem_momentum, epochs_com_momentum = 16.0, 2.0",
+                              "zero épocas": "epochs_sem_momentum, epochs_com_momentum = 0, 0"},
+}

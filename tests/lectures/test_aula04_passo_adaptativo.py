@@ -141,7 +141,7 @@ def test_widget_callback_redraws(nb):
     assert "Rosenbrock" in a[0]["title"] and "quadrática" in b[0]["title"]
     assert "α = 0.003," in a[0]["title"] and "α = 0.1," in b[0]["title"]
     labels_a = set(lines_by_label(a[0]))
-    assert labels_a == {"Gradiente descendente", "Momento", "Adam"}
+    assert labels_a == {"Gradiente descendente", "Momentum", "Adam"}
     # trajectories start at the surface's w0 and have steps + 1 points
     for _, x, y in a[0]["lines"]:
         assert (x[0], y[0]) == (-1.2, 1.0) and len(x) == 201
@@ -154,8 +154,8 @@ def test_widget_callback_redraws(nb):
     ("beta1", 0.5, {"Adam"}),
     ("beta2", 0.9, {"Adam"}),
     ("rho", 0.5, {"RMSProp"}),
-    ("mu", 0.5, {"Momento", "Nesterov"}),
-    ("alpha", 0.002, {"Gradiente descendente", "Momento", "Nesterov", "AdaGrad", "RMSProp", "Adam"}),
+    ("mu", 0.5, {"Momentum", "Nesterov"}),
+    ("alpha", 0.002, {"Gradiente descendente", "Momentum", "Nesterov", "AdaGrad", "RMSProp", "Adam"}),
 ])
 def test_each_slider_reaches_its_optimizers(nb, param, value, affected):
     names = ("sgd", "momentum", "nesterov", "adagrad", "rmsprop", "adam")
@@ -691,3 +691,11 @@ def test_widget_draws_diverging_optimizers(nb, kwargs):
     assert nb.eval("_mismatch(_png, _fig)") == 0
     assert any("divergiu" in label for label in nb.eval(
         "[l.get_label() for l in _fig.axes[1].get_lines() if l.get_visible()]"))
+
+
+# The named wrong answers each visible test rejects (tests/test_exercise_rules.py, rule 6).
+# Left to the hidden tests (exact values): ε inside the root (invisible at ε = 1e-10), calling
+# nnlib.optim, and √r − |ḡ| for the centered RMSProp (same signs and ordering as the right rule).
+HIDDEN_ONLY = {"eps inside the root", "calls nnlib.optim", "sqrt(r) - |gbar|"}
+WRONG_ANSWERS = {test_id: {name: code for name, code in bugs.items() if name not in HIDDEN_ONLY}
+                 for test_id, bugs in EXERCISES.values()}

@@ -487,3 +487,11 @@ def test_init_weights_cell_does_not_depend_on_init_limits(nb):
         assert _passes(nb, "teste_init_weights")
     finally:
         nb.run(_cell("inicializacoes"))
+
+
+# The named wrong answers each visible test rejects (tests/test_exercise_rules.py, rule 6).
+# Left to the hidden tests: He's fan_out variant without its factor 2, and an untrained net_const
+# (the visible test reads diff_const, which the model experiment computes).
+HIDDEN_ONLY = {"he_fan_out with 1/n", "untrained constant net"}
+WRONG_ANSWERS = {grade_id: {name: code for name, code in cases.items() if name not in HIDDEN_ONLY}
+                 for grade_id, cases in MUTANTS.items()}

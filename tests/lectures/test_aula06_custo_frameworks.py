@@ -455,3 +455,16 @@ def test_grading_path_skips_slow_demos():
             True, True, True, True]
         for grade_id in ANSWER_OF:
             nb.run(cell_source(grade_id))
+
+
+# The named wrong answers each visible test rejects (tests/test_exercise_rules.py, rule 6): the list
+# above without the blank stub, written on right_<name> (the rule keeps the model solution under it).
+def _on_right(code):
+    return (code.replace("_right_fl(", "right_focal_loss(").replace("_right_grad(", "right_focal_loss_grad(")
+            .replace("_right(", "right_sklearn_config("))
+
+
+# Left to the hidden tests: sklearn_config's Adam epsilon, ValueError for AdaGrad and 'linear' -> 'identity'.
+HIDDEN_ONLY = {"blank", "Adam without epsilon", "no ValueError for AdaGrad", "'linear' passed through"}
+WRONG_ANSWERS = {grade_id: {name: _on_right(code) for name, code in cases.items() if name not in HIDDEN_ONLY}
+                 for grade_id, cases in WRONG.items()}
