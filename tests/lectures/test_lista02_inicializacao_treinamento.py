@@ -589,6 +589,9 @@ WRONG_ANSWERS = {
     "teste_config_digitos": {"o exemplo do enunciado": repr(EXAMPLE),
                              "Adam com passo pequeno demais": "{**exemplo_digitos, 'otimizador': 'adam', 'alpha': 0.001}"},
 }
+# tests/test_exercise_rules.py runs MUTANTS first, then each wrong answer as the named answer
+WRONG_ANSWERS_SETUP = MUTANTS
+ANSWER_OF = {g: n for g, n, _, _ in CASES}
 
 
 def check_failure(nb, code):
