@@ -117,7 +117,7 @@ def test_many_empty_files_stop_the_kernel_too(capfd, monkeypatch):
 
 
 def test_control_with_a_high_limit_the_scratch_grows_past_it(capfd, monkeypatch):
-    results, peak, said = _grade_with_limits(_BIG_FILES.format(seconds=1.5), 10**5, 10**6, capfd,
+    results, peak, said = _grade_with_limits(_BIG_FILES.format(seconds=4), 10**5, 10**6, capfd,
                                              monkeypatch)
     _batch_finished(results)
     assert "kernel stopped" not in said
