@@ -330,13 +330,6 @@ def check_generator(x, name="resultado"):
     _fail(f"{name}: esperava um gerador (uma função com yield), recebi {_type(x).__name__}")
 
 
-# ---- lista02 helpers ---- (check_raises: see the lista01 helpers below)
-# Checks that say what is wrong without printing the expected value (visible tests of
-# Lista 2 check properties; the exact values stay in the hidden tests).
-
-# the names Lista 2's cells use for check_true and check_agrees (one implementation each)
-check_that = check_true
-check_matches = check_agrees
 
 
 def call_answer(call, name):

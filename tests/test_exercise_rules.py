@@ -20,7 +20,7 @@ Each rule reads the instructor sources ``solutions/<id>/<id>.ipynb`` statically 
    *hidden part* the source after it. The *expected values* of the hidden part are the
    literal numbers and literal number arrays (a list/tuple display of number literals, or
    ``np.array`` of one) given as the expected argument of a ``checks`` comparison
-   (``check_close``, ``check_scalar``, ``check_agrees``, ``check_matches``: second argument
+   (``check_close``, ``check_scalar``, ``check_agrees``: second argument
    or ``expected=``) or compared with ``==``/``!=``/``<``/... or ``abs(x - L)``. The rule
    fails when
 
@@ -32,8 +32,8 @@ Each rule reads the instructor sources ``solutions/<id>/<id>.ipynb`` statically 
    b. a visible ``checks.check_close`` or ``checks.check_scalar`` compares against a literal
       number that is not trivial, or against a literal array that is not constant (``[0.0,
       0.0]``, "the difference is zero", states a property): on failure they print
-      "recebi ..., esperava <the literal>" (``check_agrees``/``check_matches``/
-      ``check_that`` print only their message, and ``check_close`` against a value the cell
+      "recebi ..., esperava <the literal>" (``check_agrees``/``check_true``
+      print only their message, and ``check_close`` against a value the cell
       computes, e.g. ``sorted(indices)`` against ``range(N)``, is a property check);
    c. a visible message (an f-string) interpolates a value right after "esperava",
       "esperado", "deveria ser", "deveria dar" or "deve ser/dar ≈/igual a" (the words that
@@ -104,7 +104,7 @@ from notebook_session import NotebookSession  # noqa: E402
 
 IDS = notebook_ids()
 HIDDEN = "### BEGIN HIDDEN TESTS"
-COMPARISONS = {"check_close", "check_scalar", "check_agrees", "check_matches"}
+COMPARISONS = {"check_close", "check_scalar", "check_agrees"}
 PRINTS_EXPECTED = {"check_close", "check_scalar"}
 RETURN_CALLS = {"float", "int", "bool", "list", "tuple", "dict", "str"}
 
