@@ -60,6 +60,30 @@ def measure(ids, sandbox, pipeline=None):
     return {key: r["seconds"] for key, r in results.items()}
 
 
+def trusted_start_seconds(runs=5):
+    """Median seconds from starting a trusted test process to its "ready": sandboxed (as
+    ``make grade`` starts it) and unsandboxed (``UNSAFE=1``), alternated in one run."""
+    import time
+
+    from course.grading import limits, sandbox
+    from course.grading.trusted_client import TrustedClient
+
+    times = {"sandboxed": [], "unsandboxed": []}
+    with sandbox.GraderUid() as uid:
+        for _ in range(runs):
+            for kind in times:
+                if kind == "unsandboxed":
+                    os.environ[sandbox.UNSAFE] = "1"
+                t0 = time.monotonic()
+                client = TrustedClient(uid)
+                ready = client.ask(None, timeout=limits.TRUSTED_START_S)
+                times[kind].append(time.monotonic() - t0)
+                client.close()
+                os.environ.pop(sandbox.UNSAFE, None)
+                assert ready == {"ready": True}, f"{kind} trusted process did not start"
+    return {kind: statistics.median(t) for kind, t in times.items()}
+
+
 def main(argv=None):
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--write", action="store_true", help="also update docs/performance.md")
@@ -85,6 +109,9 @@ def main(argv=None):
     first, last = list(total)[0], list(total)[-1]
     lines += ["", f"Sum over the submissions: " + ", ".join(f"{n} {t:.1f} s" for n, t in total.items())
               + f". Ratio make grade / plain nbgrader: **{total[first] / total[last]:.2f}**."]
+    start = trusted_start_seconds()
+    lines.append(f"Trusted test process, start to ready (median of 5): sandboxed "
+                 f"{start['sandboxed']:.2f} s, unsandboxed {start['unsandboxed']:.2f} s.")
     report = "\n".join(lines)
     print(report)
     if args.write and not args.only:
