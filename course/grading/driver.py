@@ -42,7 +42,7 @@ import time
 
 from course import ROOT, make_api, reviews
 from course import config as course_config
-from course.grading import gradebook_lock, kernel_launcher, sandbox
+from course.grading import gradebook_lock, kernel_launcher, sandbox, trusted_client
 
 PRIVATE = ("solutions", ".git", "submitted", "feedback", "gradebook.db", "grades.csv",
            "downloaded", "students.csv", "export")
@@ -100,6 +100,7 @@ def grade(root=ROOT, pairs=None, use_sandbox=True, feedback=True, csv=True, jobs
     with sandbox.GraderUid() if use_sandbox else contextlib.nullcontext() as uid:
         if use_sandbox:
             kernel_launcher.install_kernel()
+            trusted_client.check_starts(uid)
         prepare(root, sorted({a for _, a in pairs}), overrides)
         if jobs <= 1 or len(pairs) <= 1:
             results = _grade_serial(root, pairs, use_sandbox, feedback, uid, overrides, progress)

@@ -298,19 +298,21 @@ def library_dirs(python, site_dir):
     return out
 
 
-def bwrap_argv(python, site_dir, chdir, rw=(), ro=(), tmpfs_mb=None, new_session=False):
+def bwrap_argv(python, site_dir, chdir, rw=(), ro=(), tmpfs_mb=None, new_session=False,
+               caps=()):
     """The bubblewrap command line of one sandbox (append the command to run).
 
     Read-only: the system, the interpreter, the venv and nnlib, and the paths in ``ro``;
     read-write: the folders in ``rw``, each at its own path; with ``tmpfs_mb`` a private
     ``/tmp`` of that size in memory, gone with the sandbox. New network, PID, IPC and UTS
     namespaces (and a user namespace as a normal user); the sandbox dies with its parent.
-    As root it keeps CAP_SETUID/CAP_SETGID only, for ``DROP``.
+    As root it keeps CAP_SETUID/CAP_SETGID only (for ``DROP``), plus ``caps``.
     """
     argv = [BWRAP, "--die-with-parent", "--unshare-net", "--unshare-pid", "--unshare-ipc",
             "--unshare-uts", "--unshare-cgroup-try", "--hostname", "t320-grader"]
     if mode() == "root":
-        argv += ["--cap-add", "CAP_SETUID", "--cap-add", "CAP_SETGID"]
+        for cap in ("CAP_SETUID", "CAP_SETGID", *caps):
+            argv += ["--cap-add", cap]
     else:
         argv += ["--unshare-user", "--disable-userns"]
     if new_session:
