@@ -251,7 +251,10 @@ def write_json(path, data, mode=0o644):
 
 
 def write_role_configs(state, exchange, course_id):
-    nbgrader = {"Exchange": {"root": exchange}, "CourseDirectory": {"course_id": course_id}}
+    # A submission is readable by "others" (the instructor reads it so): what keeps it from
+    # classmates is that inbound cannot be listed and its name ends in 72 random bits.
+    nbgrader = {"Exchange": {"root": exchange}, "CourseDirectory": {"course_id": course_id},
+                "ExchangeSubmit": {"add_random_string": True}}
     for role, extensions, disabled in (
             ("student", STUDENT_SERVER_EXTENSIONS, STUDENT_DISABLED_PLUGINS),
             ("staff", STAFF_SERVER_EXTENSIONS, [])):

@@ -86,6 +86,7 @@ class ClassHub:
         self.port = free_port()
         self.url = f"http://127.0.0.1:{self.port}"
         self.created_users = []
+        self.timings = {}  # what a test measured, printed at the end
         self.proc = None
         self.log_path = os.path.join(self.state, "jupyterhub.log")
         emails = student_emails or {}
@@ -140,7 +141,7 @@ class ClassHub:
                 with contextlib.suppress(ProcessLookupError):
                     os.killpg(self.proc.pid, signal.SIGKILL)
                 self.proc.wait(5)
-        for user in [*self.students, self.instructor, self.grader]:
+        for user in self.all_users():
             try:
                 uid = pwd.getpwnam(user).pw_uid
             except KeyError:
@@ -153,12 +154,21 @@ class ClassHub:
                     with contextlib.suppress(ProcessLookupError):
                         os.kill(pid, signal.SIGKILL)
                 time.sleep(0.2)
-        for user in self.created_users:
+        # every account with this run's random prefix was made by this run (also when setup
+        # failed half-way and never returned the list)
+        for user in self.all_users():
+            try:
+                pwd.getpwnam(user)
+            except KeyError:
+                continue
             r = subprocess.run(["userdel", "--remove", user], capture_output=True, text=True)
             if r.returncode not in (0, 12):  # 12: home could not be removed (already gone)
                 errors.append(f"userdel {user}: {r.stderr.strip()}")
         shutil.rmtree(self.state, ignore_errors=True)
         return errors
+
+    def all_users(self):
+        return [*self.students, self.instructor, self.grader]
 
     # ------------------------------------------------------------ the hub's REST API
     def api(self, method, path, **kw):
