@@ -61,30 +61,18 @@ c.JupyterHub.load_groups = {
 
 if S.get("auth", "password") == "lti13":
     lti = S["lti13"]
-    c.JupyterHub.authenticator_class = "ltiauthenticator.lti13.auth.LTI13Authenticator"
+    sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
+    from lti_roster import RosterMap, roster_authenticator  # noqa: E402
+
+    # the LMS user becomes the roster id (or a staff name); anybody else is refused
+    c.JupyterHub.authenticator_class = roster_authenticator(RosterMap.from_settings(S))
     c.LTI13Authenticator.issuer = lti["issuer"]
     c.LTI13Authenticator.client_id = set(lti["client_id"] if isinstance(lti["client_id"], list)
                                          else [lti["client_id"]])
     c.LTI13Authenticator.authorize_url = lti["authorize_url"]
     c.LTI13Authenticator.jwks_endpoint = lti["jwks_endpoint"]
     c.LTI13Authenticator.uri_scheme = lti.get("uri_scheme", "auto")
-    c.LTI13Authenticator.username_key = "sub"  # replaced by the roster id just below
-
-    sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
-    from lti_roster import RosterMap  # noqa: E402
-
-    _roster_map = RosterMap.from_settings(S)
-
-    def _lti_user_is_roster_id(authenticator, handler, authentication):
-        """The LMS's user becomes the roster id (or staff name); anybody else is refused."""
-        name = _roster_map.hub_name(authentication.get("auth_state") or {})
-        if name is None:
-            authenticator.log.warning("LTI 1.3 launch refused: %s", _roster_map.last_problem)
-            return None
-        authentication["name"] = name
-        return authentication
-
-    c.Authenticator.post_auth_hook = _lti_user_is_roster_id
+    c.LTI13Authenticator.username_key = "sub"  # replaced by the roster id
 else:
     c.JupyterHub.authenticator_class = "shared-password"
     with open(S["password_file"], encoding="utf-8") as fh:

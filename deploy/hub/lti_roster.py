@@ -54,3 +54,23 @@ class RosterMap:
             problems.append(problem)
         self.last_problem = "; ".join(problems) or "the launch carries no e-mail nor SIS id"
         return None
+
+
+def roster_authenticator(roster_map):
+    """An LTI13Authenticator whose user name is ``roster_map``'s (refused: None).
+
+    The mapping happens in ``authenticate``: JupyterHub checks ``allowed_users`` right after
+    it, before any ``post_auth_hook``.
+    """
+    from ltiauthenticator.lti13.auth import LTI13Authenticator
+
+    class RosterLTI13Authenticator(LTI13Authenticator):
+        async def authenticate(self, handler, data=None):
+            auth = await super().authenticate(handler, data)
+            name = roster_map.hub_name(auth.get("auth_state") or {})
+            if name is None:
+                self.log.warning("LTI 1.3 launch refused: %s", roster_map.last_problem)
+                return None
+            return {**auth, "name": name}
+
+    return RosterLTI13Authenticator

@@ -45,9 +45,11 @@ STUDENT_GROUP = "t320-students"
 STAFF_GROUP = "t320-staff"
 # Unix user names (Debian's useradd; JupyterHub lower-cases names): the roster id as is.
 UNIX_NAME = re.compile(r"[a-z0-9_][a-z0-9_.-]{0,31}")
-# What the course folder copy leaves out: environments, VCS, grading outputs of the checkout.
+# What the course folder copy leaves out: environments, VCS, grading outputs of the checkout,
+# and nnlib (the course environment has it; a second copy would shadow it in the grading
+# process but not inside the sandbox).
 COPY_IGNORE = shutil.ignore_patterns(
-    ".venv", ".git", "__pycache__", ".pytest_cache", "node_modules", "exchange", "submitted",
+    "nnlib", ".venv", ".git", "__pycache__", ".pytest_cache", "node_modules", "exchange", "submitted",
     "autograded", "feedback", "export", "gradebook.db", "grades.csv", ".ipynb_checkpoints")
 STUDENT_SERVER_EXTENSIONS = {
     "nbgrader.server_extensions.formgrader": False,
@@ -149,6 +151,20 @@ def overlay_env(target, source_prefix=sys.prefix):
         if not os.path.lexists(link) and os.path.isdir(os.path.join(source_prefix, sub, "jupyter")):
             os.symlink(os.path.join(source_prefix, sub, "jupyter"), link)
     return target
+
+
+def install_grading_kernel(python, attempts=3):
+    """``course/sandbox.py --install`` (as ``make grade`` runs it); its probe of the sandbox
+    (bubblewrap, the grader uid) has failed once in a while on a loaded machine: retried."""
+    argv = [python, os.path.join(REPO, "course", "sandbox.py"), "--install"]
+    for attempt in range(1, attempts + 1):
+        print("+", " ".join(argv), flush=True)
+        r = subprocess.run(argv, capture_output=True, text=True)
+        if r.returncode == 0:
+            return r.stdout.strip()
+        print(f"grading kernel install, attempt {attempt}: {r.stderr.strip()[-600:]}",
+              file=sys.stderr, flush=True)
+    raise SystemExit(f"course/sandbox.py --install failed {attempts} times (see above)")
 
 
 def check_env_usable(bin_dir, user):
@@ -293,7 +309,7 @@ def setup(state, students, instructors, graders, *, venv=None, roster=None, ip="
     bin_dir = ensure_env(venv, state)
     # root grades with this interpreter; the sandboxed kernel (make grade installs it so)
     grade_python = grade_python or os.path.join(bin_dir, "python")
-    run([grade_python, os.path.join(REPO, "course", "sandbox.py"), "--install"])
+    install_grading_kernel(grade_python)
     ensure_group(STUDENT_GROUP)
     ensure_group(STAFF_GROUP)
     created = [n for n in students if ensure_user(n, STUDENT_GROUP)]

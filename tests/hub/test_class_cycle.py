@@ -82,6 +82,11 @@ def answered(nb, solutions, grade_ids, marker):
     return nb
 
 
+def assert_ok(result):
+    """A formgrader API answer says success; else show nbgrader's error and log."""
+    assert result.get("success"), f"{result.get('error')}\n--- log ---\n{result.get('log', '')[-3000:]}"
+
+
 # ----------------------------------------------------------------------------- steps
 def test_servers_start_with_the_role_of_their_user(hub, cls):
     for name in [hub.instructor, *hub.students]:
@@ -107,9 +112,9 @@ def test_servers_start_with_the_role_of_their_user(hub, cls):
 def test_instructor_releases_lista01_through_the_formgrader(hub, cls):
     prof = cls["prof"]
     r = prof.json("post", f"/formgrader/api/assignment/{LISTA}/assign")
-    assert r["success"], r.get("error") or r
+    assert_ok(r)
     r = prof.json("post", f"/formgrader/api/assignment/{LISTA}/release")
-    assert r["success"], r.get("error") or r
+    assert_ok(r)
     outbound = os.path.join(hub.settings["exchange"], COURSE, "outbound", LISTA, f"{LISTA}.ipynb")
     assert os.path.exists(outbound)
     with open(outbound) as fh:
@@ -161,7 +166,6 @@ def test_a_student_cannot_read_a_classmate_or_the_exchange(hub, cls):
         "list the classmate's home": ["ls", home],
         "read the classmate's notebook": ["cat", f"{home}/{NB}"],
         "list the submissions": ["ls", inbound],
-        "list the feedback folder": ["ls", os.path.join(exchange, "feedback")],
         "list the course folder": ["ls", hub.settings["course_dir"]],
         "read the solutions": ["cat", os.path.join(hub.settings["course_dir"], "solutions",
                                                    LISTA, f"{LISTA}.ipynb")],
@@ -192,7 +196,7 @@ def test_a_student_cannot_read_a_classmate_or_the_exchange(hub, cls):
 def test_instructor_collects_and_root_grades_in_the_sandbox(hub, cls):
     prof = cls["prof"]
     r = prof.json("post", f"/formgrader/api/assignment/{LISTA}/collect")
-    assert r["success"], r.get("error") or r
+    assert_ok(r)
     course = hub.settings["course_dir"]
     for name in hub.students:
         assert os.path.exists(os.path.join(course, "submitted", name, LISTA, f"{LISTA}.ipynb")), name
@@ -217,8 +221,9 @@ def hub_setup_grade(hub):
 def test_instructor_grades_a_manual_answer_and_returns_feedback(hub, cls):
     prof = cls["prof"]
     full = hub.students[0]
-    notebooks = prof.json("get", f"/formgrader/api/submitted_notebooks/{LISTA}/{full}")
-    grades = prof.json("get", f"/formgrader/api/grades?submission_id={notebooks[0]['id']}")
+    notebooks = prof.json("get", f"/formgrader/api/submitted_notebooks/{LISTA}/{LISTA}")
+    theirs = next(nb for nb in notebooks if nb["student"] == full)
+    grades = prof.json("get", f"/formgrader/api/grades?submission_id={theirs['id']}")
     pergunta1 = next(g for g in grades if g["name"] == "pergunta1")
     r = prof.put(f"/formgrader/api/grade/{pergunta1['id']}",
                  data=json.dumps({"manual_score": MANUAL_POINTS}))
@@ -226,9 +231,9 @@ def test_instructor_grades_a_manual_answer_and_returns_feedback(hub, cls):
     total = {s["student"]: s for s in prof.json("get", f"/formgrader/api/submissions/{LISTA}")}
     assert total[full]["score"] == AUTO_POINTS + MANUAL_POINTS, total[full]
     r = prof.json("post", f"/formgrader/api/assignment/{LISTA}/generate_feedback", timeout=180)
-    assert r["success"], r.get("error") or r
+    assert_ok(r)
     r = prof.json("post", f"/formgrader/api/assignment/{LISTA}/release_feedback")
-    assert r["success"], r.get("error") or r
+    assert_ok(r)
 
 
 def test_each_student_fetches_only_their_own_feedback(hub, cls):
@@ -246,6 +251,9 @@ def test_each_student_fetches_only_their_own_feedback(hub, cls):
         for other in hub.students:
             assert other == name or f"marca-{other}" not in html, f"{name} got {other}'s feedback"
         assert "BEGIN HIDDEN TESTS" not in html
+    feedback = os.path.join(hub.settings["exchange"], COURSE, "feedback")
+    r = run_as(hub.students[2], ["ls", feedback])
+    assert r.returncode != 0 and "denied" in r.stderr, f"a student lists {feedback}: {r.stdout}"
     full = hub.students[0]
     with open(next(os.path.join(r, f) for r, _, fs in os.walk(f"/home/{full}/{LISTA}/feedback")
                    for f in fs if f.endswith(".html"))) as fh:
