@@ -133,6 +133,13 @@ def overlay_env(target, source_prefix=sys.prefix):
     with open(os.path.join(target, "lib", f"python{ver}", "site-packages", "t320_overlay.pth"),
               "w") as fh:
         fh.write(f"import site; site.addsitedir({src_site!r})\n")
+    new_site = os.path.join(target, "lib", f"python{ver}", "site-packages")
+    if not _soupsieve_works(system_python, src_site):
+        # soupsieve >= 3 (nbconvert's HTML export: feedback, the formgrader) needs CPython's
+        # possessive-quantifier fixes (3.11.5); Debian 12's python3.11 is 3.11.2. The
+        # overlay's own site-packages comes first on sys.path, so this copy wins there.
+        run([os.path.join(source_prefix, "bin", "python"), "-m", "pip", "install", "--quiet",
+             "--no-deps", "--target", new_site, SOUPSIEVE_FOR_OLD_RE])
     src_bin, new_python = os.path.join(source_prefix, "bin"), os.path.join(target, "bin", "python")
     for name in os.listdir(src_bin):
         src, dst = os.path.join(src_bin, name), os.path.join(target, "bin", name)
@@ -165,6 +172,16 @@ def install_grading_kernel(python, attempts=3):
         print(f"grading kernel install, attempt {attempt}: {r.stderr.strip()[-600:]}",
               file=sys.stderr, flush=True)
     raise SystemExit(f"course/sandbox.py --install failed {attempts} times (see above)")
+
+
+SOUPSIEVE_FOR_OLD_RE = "soupsieve>=2.8,<3"
+
+
+def _soupsieve_works(python, site_dir):
+    """The environment's soupsieve compiles a selector nbconvert uses, on ``python``."""
+    probe = (f"import site; site.addsitedir({site_dir!r}); import soupsieve; "
+             "soupsieve.compile('img:not([alt])')")
+    return subprocess.run([python, "-c", probe], capture_output=True).returncode == 0
 
 
 def check_env_usable(bin_dir, user):
