@@ -197,6 +197,27 @@ class ClassHub:
                 return fh.read().strip()
         return PASSWORD
 
+    def start_servers(self, names, timeout=90):
+        """Ask for several servers at once (the hub starts them concurrently); wait for all.
+        Returns {name: seconds from the request to that server being ready}."""
+        t0, taken = time.monotonic(), {}
+        for name in names:
+            r = self.api("POST", f"/users/{name}/server")
+            assert r.status_code in (201, 202, 400), f"spawn {name}: {r.status_code} {r.text}"
+
+        def all_ready():
+            for name in names:
+                if name not in taken:
+                    server = self.api("GET", f"/users/{name}").json().get("servers", {}).get("")
+                    if server and server.get("ready"):
+                        taken[name] = time.monotonic() - t0
+            return len(taken) == len(names)
+        try:
+            wait_for(f"the servers of {sorted(set(names) - set(taken))}", all_ready, timeout)
+        except AssertionError as exc:
+            raise AssertionError(f"{exc}\nhub log:\n{self.log_tail()}") from None
+        return taken
+
     def login(self, name):
         return User(self, name).login()
 

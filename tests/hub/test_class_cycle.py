@@ -12,11 +12,13 @@ The steps are tests in file order sharing one hub (each needs the one before). N
 (it creates users and their servers); CI runs it as root (``.ci/run``).
 """
 
+import contextlib
 import copy
 import json
 import os
 import re
 import shutil
+import sys
 import time
 
 import pytest
@@ -26,6 +28,7 @@ from harness import ClassHub, run_as, wait_for
 pytestmark = pytest.mark.skipif(os.geteuid() != 0,
                                 reason="creates Unix users and their servers: run as root")
 
+REPO = os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
 LISTA = "lista01_otimizadores"
 COURSE = "t320"
 NB = f"{LISTA}/{LISTA}.ipynb"
@@ -87,10 +90,21 @@ def assert_ok(result):
     assert result.get("success"), f"{result.get('error')}\n--- log ---\n{result.get('log', '')[-3000:]}"
 
 
+MARKUP = ("\n\n<img src=\"x\" onerror=\"document.title='ATAQUE img'\">"
+          "<script>document.title='ATAQUE script'</script>\n\n**resposta em negrito**")
+
+
+def add_markup_attack(nb):
+    """Student markup that would run in the instructor's formgrader page if rendered live."""
+    for cell in nb["cells"]:
+        if cell["metadata"].get("nbgrader", {}).get("grade_id") == "pergunta2":
+            cell["source"] = "".join(cell["source"]) + MARKUP
+
+
 # ----------------------------------------------------------------------------- steps
 def test_servers_start_with_the_role_of_their_user(hub, cls):
-    for name in [hub.instructor, *hub.students]:
-        cls["timings"][name] = hub.start_server(name)
+    for name, seconds in hub.start_servers([hub.instructor, *hub.students]).items():
+        cls["timings"]["server start (4 at once) " + name] = seconds
     prof = cls["prof"] = hub.login(hub.instructor)
     lab = prof.open_server()
     assert lab.headers["Content-Security-Policy"] == "frame-ancestors 'self'"
@@ -138,7 +152,10 @@ def test_students_see_fetch_answer_validate_and_submit(hub, cls):
         cls["timings"]["fetch " + name] = time.monotonic() - t0
         assert fetched["success"] and fetched["value"][0]["status"] == "fetched", fetched
         nb = s.read_notebook(NB)
-        s.write_notebook(NB, answered(nb, solutions, plans[name], marker=f"marca-{name}"))
+        nb = answered(nb, solutions, plans[name], marker=f"marca-{name}")
+        if name == hub.students[0]:
+            add_markup_attack(nb)
+        s.write_notebook(NB, nb)
     full, half, _ = hub.students
     v = cls["students"][full].json("post", "/assignments/validate", data={"path": NB},
                                    timeout=180)
@@ -234,6 +251,42 @@ def test_instructor_grades_a_manual_answer_and_returns_feedback(hub, cls):
     assert_ok(r)
     r = prof.json("post", f"/formgrader/api/assignment/{LISTA}/release_feedback")
     assert_ok(r)
+
+
+def test_formgrader_renders_in_lab_and_student_markup_stays_inert(hub, cls):
+    """Chromium (Debian's, through playwright) with the instructor's cookies: the formgrader
+    in an iframe of the Lab page (as Lab's formgrader panel shows it) loads, and the manual
+    grading page of the submission with script in a markdown answer runs none of it."""
+    sys.path.insert(0, os.path.join(REPO, "tests", "browser"))
+    import labserver
+
+    reason = labserver.browser_unavailable()
+    if reason:
+        pytest.fail(reason)
+    prof = cls["prof"]
+    notebooks = prof.json("get", f"/formgrader/api/submitted_notebooks/{LISTA}/{LISTA}")
+    theirs = next(nb for nb in notebooks if nb["student"] == hub.students[0])
+    gen = labserver.chromium_context()
+    context = next(gen)
+    try:
+        context.add_cookies([{"name": c.name, "value": c.value, "domain": "127.0.0.1",
+                              "path": c.path or "/"} for c in prof.s.cookies])
+        page = context.new_page()
+        page.goto(prof.base + "/lab")
+        page.wait_for_selector("#jp-main-dock-panel")
+        page.evaluate("""url => { const f = document.createElement('iframe');
+            f.id = 't320-formgrader'; f.src = url; document.body.appendChild(f); }""",
+                      prof.base + "/formgrader/manage_assignments")
+        frame = page.frame_locator("#t320-formgrader")
+        frame.locator(f"text={LISTA}").first.wait_for(timeout=60_000)
+        page.goto(prof.base + f"/formgrader/submissions/{theirs['id']}/")
+        page.wait_for_load_state("load")
+        page.locator("text=resposta em negrito").first.wait_for(timeout=60_000)
+        page.wait_for_timeout(1000)  # an onerror fires as soon as the image fails
+        assert not page.title().startswith("ATAQUE"), f"student markup ran: {page.title()}"
+    finally:
+        with contextlib.suppress(StopIteration):
+            next(gen)
 
 
 def test_each_student_fetches_only_their_own_feedback(hub, cls):
