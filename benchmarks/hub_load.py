@@ -31,6 +31,7 @@ import uuid
 
 import requests
 import websocket
+from jupyter_server.services.kernels.connection.base import deserialize_binary_message
 
 REPO = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 sys.path.insert(0, os.path.join(REPO, "tests", "hub"))
@@ -64,7 +65,10 @@ def memory_mb(user):
 def run_cells(user, cells, cell_timeout):
     """Kernel + cells over the websocket; returns (seconds to first figure, to all cells)."""
     t0 = time.monotonic()
-    kernel = user.json("post", "/api/kernels", data=json.dumps({"name": "python3"}))
+    r = user.post("/api/kernels", data=json.dumps({"name": "python3"}))
+    if r.status_code != 201:
+        raise RuntimeError(f"kernel start: {r.status_code} {r.text[:200]}")
+    kernel = r.json()
     cookies = "; ".join(f"{c.name}={c.value}" for c in user.s.cookies)
     ws_url = user.base.replace("http://", "ws://") + f"/api/kernels/{kernel['id']}/channels"
     ws = websocket.create_connection(ws_url, cookie=cookies, timeout=cell_timeout,
@@ -84,7 +88,9 @@ def run_cells(user, cells, cell_timeout):
             while True:
                 if time.monotonic() > deadline:
                     raise TimeoutError(f"a cell ran more than {cell_timeout} s")
-                msg = json.loads(ws.recv())
+                frame = ws.recv()  # text JSON, or binary when the message has buffers (widgets)
+                msg = json.loads(frame) if isinstance(frame, str) else \
+                    deserialize_binary_message(frame)
                 if msg.get("parent_header", {}).get("msg_id") != msg_id:
                     continue
                 if (first_figure is None and msg["msg_type"] in ("display_data", "execute_result")
