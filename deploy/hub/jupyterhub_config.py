@@ -137,6 +137,6 @@ if os.path.exists(token_file):
         services.append({"name": "t320-driver", "api_token": fh.read().strip()})
     roles.append({"name": "t320-driver", "services": ["t320-driver"],
                   "scopes": ["admin:users", "admin:servers", "access:servers", "list:users",
-                             "read:users", "read:groups"]})
+                             "read:users", "read:groups", "list:services", "read:services"]})
 c.JupyterHub.services = services
 c.JupyterHub.load_roles = roles

@@ -90,7 +90,7 @@ def hub(lms):
         pytest.fail("configurable-http-proxy missing: npm install -g configurable-http-proxy@5.3.0")
     h = ClassHub(n_students=2, auth="lti13", lti13={
         "issuer": ISSUER, "client_id": CLIENT_ID, "authorize_url": lms.url + "/authorize",
-        "jwks_endpoint": lms.url + "/jwks", "uri_scheme": "http"})
+        "jwks_endpoint": lms.url + "/jwks", "uri_scheme": "http"}, cull_idle_seconds=3600)
     h._setup_kwargs["staff_emails"] = {"professor@example.edu": h.instructor}
     try:
         h.start()
@@ -151,3 +151,14 @@ def test_a_token_signed_by_another_key_is_refused(hub, lms):
     s, back = launch(hub, lms, email=f"{hub.students[0]}@example.edu", key=forger)
     assert back.status_code in (400, 401), back.status_code
     assert who(hub, s) is None
+
+
+def test_the_idle_culler_runs_as_a_hub_service(hub):
+    services = hub.api("GET", "/services").json()
+    culler = services.get("idle-culler")
+    assert culler, f"no idle-culler service: {sorted(services)}"
+    assert "--timeout=3600" in culler["command"]
+    pid = culler.get("pid")
+    assert pid, culler
+    with open(f"/proc/{pid}/cmdline", "rb") as fh:
+        assert b"jupyterhub_idle_culler" in fh.read()
