@@ -29,7 +29,6 @@ import threading
 import time
 import uuid
 
-import requests
 import websocket
 from jupyter_server.services.kernels.connection.base import deserialize_binary_message
 

@@ -25,8 +25,37 @@ import time
 import requests
 
 REPO = os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
-sys.path.insert(0, os.path.join(REPO, "deploy", "hub"))
-import setup as hub_setup  # noqa: E402  deploy/hub/setup.py
+
+
+def _load_setup():
+    """deploy/hub/setup.py as module ``t320_hub_setup`` (a plain ``import setup`` could clash)."""
+    import importlib.util
+
+    spec = importlib.util.spec_from_file_location(
+        "t320_hub_setup", os.path.join(REPO, "deploy", "hub", "setup.py"))
+    module = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(module)
+    return module
+
+
+hub_setup = _load_setup()
+
+
+def hub_unavailable():
+    """A one-line reason why a class hub cannot run here, or None (CI: .ci/run installs all)."""
+    if os.geteuid() != 0:
+        return "creates Unix users and their servers: run as root (CI does)"
+    try:
+        import jupyterhub  # noqa: F401
+        import ltiauthenticator  # noqa: F401
+    except ImportError:
+        return "the hub extra is missing: pip install -e '.[hub]'"
+    if shutil.which("configurable-http-proxy") is None:
+        return "configurable-http-proxy missing: npm install -g configurable-http-proxy@5.3.0"
+    for tool in ("useradd", "userdel", "runuser", "bwrap"):
+        if shutil.which(tool) is None:
+            return f"{tool} missing (apt-get install passwd util-linux bubblewrap)"
+    return None
 
 PASSWORD = "t320-hub-test-" + secrets.token_hex(4)
 
@@ -53,6 +82,16 @@ def wait_for(what, check, timeout, interval=0.25):
                          + (f" (last error: {last!r})" if last else ""))
 
 
+def _group_exists(name):
+    import grp
+
+    try:
+        grp.getgrnam(name)
+        return True
+    except KeyError:
+        return False
+
+
 def pids_of_uid(uid):
     pids = []
     for entry in os.listdir("/proc"):
@@ -61,6 +100,10 @@ def pids_of_uid(uid):
                 if os.stat(f"/proc/{entry}").st_uid == uid:
                     pids.append(int(entry))
     return pids
+
+
+def home_of(user):
+    return pwd.getpwnam(user).pw_dir
 
 
 def run_as(user, argv, timeout=60):
@@ -105,6 +148,8 @@ class ClassHub:
     # ------------------------------------------------------------ lifecycle
     def start(self, timeout=60):
         # the servers run as the test users: the test's environment through the system Python
+        self.new_groups = [g for g in (hub_setup.STUDENT_GROUP, hub_setup.STAFF_GROUP)
+                           if not _group_exists(g)]
         self._setup_kwargs["venv"] = hub_setup.overlay_env(os.path.join(self.state, "env"))
         self.settings = hub_setup.setup(self.state, self.students, [self.instructor],
                                         [self.grader], **self._setup_kwargs)
@@ -164,6 +209,11 @@ class ClassHub:
             r = subprocess.run(["userdel", "--remove", user], capture_output=True, text=True)
             if r.returncode not in (0, 12):  # 12: home could not be removed (already gone)
                 errors.append(f"userdel {user}: {r.stderr.strip()}")
+        for group in getattr(self, "new_groups", []):  # made by this hub's setup
+            if _group_exists(group):
+                r = subprocess.run(["groupdel", group], capture_output=True, text=True)
+                if r.returncode != 0:
+                    errors.append(f"groupdel {group}: {r.stderr.strip()}")
         shutil.rmtree(self.state, ignore_errors=True)
         return errors
 

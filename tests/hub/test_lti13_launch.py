@@ -8,8 +8,6 @@ maps the LMS user to the roster id by e-mail. Needs root (the hub's users are Un
 """
 
 import json
-import os
-import shutil
 import threading
 import time
 import uuid
@@ -21,10 +19,10 @@ import pytest
 import requests
 from cryptography.hazmat.primitives.asymmetric import rsa
 
-from harness import ClassHub, free_port
+from harness import ClassHub, free_port, hub_unavailable
 
-pytestmark = pytest.mark.skipif(os.geteuid() != 0,
-                                reason="creates Unix users for the hub: run as root")
+REASON = hub_unavailable()
+pytestmark = pytest.mark.skipif(REASON is not None, reason=f"class hub test skipped: {REASON}")
 
 ISSUER = "https://lms.example.edu"
 CLIENT_ID = "t320-hub-client"
@@ -86,8 +84,6 @@ def lms():
 
 @pytest.fixture(scope="module")
 def hub(lms):
-    if shutil.which("configurable-http-proxy") is None:
-        pytest.fail("configurable-http-proxy missing: npm install -g configurable-http-proxy@5.3.0")
     h = ClassHub(n_students=2, auth="lti13", lti13={
         "issuer": ISSUER, "client_id": CLIENT_ID, "authorize_url": lms.url + "/authorize",
         "jwks_endpoint": lms.url + "/jwks", "uri_scheme": "http"}, cull_idle_seconds=3600)
