@@ -160,20 +160,6 @@ def overlay_env(target, source_prefix=sys.prefix):
     return target
 
 
-def install_grading_kernel(python, attempts=3):
-    """``course/sandbox.py --install`` (as ``make grade`` runs it); its probe of the sandbox
-    (bubblewrap, the grader uid) has failed once in a while on a loaded machine: retried."""
-    argv = [python, os.path.join(REPO, "course", "sandbox.py"), "--install"]
-    for attempt in range(1, attempts + 1):
-        print("+", " ".join(argv), flush=True)
-        r = subprocess.run(argv, capture_output=True, text=True)
-        if r.returncode == 0:
-            return r.stdout.strip()
-        print(f"grading kernel install, attempt {attempt}: {r.stderr.strip()[-600:]}",
-              file=sys.stderr, flush=True)
-    raise SystemExit(f"course/sandbox.py --install failed {attempts} times (see above)")
-
-
 SOUPSIEVE_FOR_OLD_RE = "soupsieve>=2.8,<3"
 
 
@@ -324,9 +310,9 @@ def setup(state, students, instructors, graders, *, venv=None, roster=None, ip="
     os.chmod(state, 0o755)
     proxy = ensure_packages(apt=apt)
     bin_dir = ensure_env(venv, state)
-    # root grades with this interpreter; the sandboxed kernel (make grade installs it so)
+    # `make hub-grade` (root) grades with this interpreter; course.grading installs its
+    # sandboxed kernel itself
     grade_python = grade_python or os.path.join(bin_dir, "python")
-    install_grading_kernel(grade_python)
     ensure_group(STUDENT_GROUP)
     ensure_group(STAFF_GROUP)
     created = [n for n in students if ensure_user(n, STUDENT_GROUP)]
@@ -367,7 +353,7 @@ def grade(state):
     with open(os.path.join(state, "hub.json"), encoding="utf-8") as fh:
         s = json.load(fh)
     python = s["grade_python"]
-    status = subprocess.run([python, "-m", "course.grade", "--no-progress"],
+    status = subprocess.run([python, "-m", "course.grading", "--no-progress"],
                             cwd=s["course_dir"]).returncode
     give_course_to(s["course_dir"], s["instructors"][0])  # outputs back to the staff
     return status

@@ -97,6 +97,30 @@ def add_markup_attack(nb):
             cell["source"] = "".join(cell["source"]) + MARKUP
 
 
+PROBE = """import os
+for alvo in {targets!r}:
+    try:
+        dado = os.listdir(alvo) if os.path.isdir(alvo) else open(alvo, "rb").read(1)
+        print("LEU", alvo)
+    except OSError as erro:
+        print("BLOQUEADO", type(erro).__name__)
+"""
+
+
+def add_grading_probe(nb, hub):
+    """The hostile student's first answer: read the solutions, the gradebook and a classmate's
+    home while being autograded (it runs in the grading kernel, on the staff's side)."""
+    course = hub.settings["course_dir"]
+    targets = [os.path.join(course, "solutions", LISTA, f"{LISTA}.ipynb"),
+               os.path.join(course, "gradebook.db"), os.path.join(course, "submitted"),
+               home_of(hub.students[0]), home_of(hub.instructor)]
+    for cell in nb["cells"]:
+        meta = cell["metadata"].get("nbgrader", {})
+        if cell["cell_type"] == "code" and meta.get("solution"):
+            cell["source"] = PROBE.format(targets=targets)
+            return
+
+
 # ----------------------------------------------------------------------------- steps
 def test_servers_start_with_the_role_of_their_user(hub, cls):
     for name, seconds in hub.start_servers([hub.instructor, *hub.students]).items():
@@ -151,6 +175,8 @@ def test_students_see_fetch_answer_validate_and_submit(hub, cls):
         nb = answered(nb, solutions, plans[name], marker=f"marca-{name}")
         if name == hub.students[0]:
             add_markup_attack(nb)
+        if name == hub.students[2]:
+            add_grading_probe(nb, hub)
         s.write_notebook(NB, nb)
     full, half, _ = hub.students
     v = cls["students"][full].json("post", "/assignments/validate", data={"path": NB},
@@ -206,17 +232,32 @@ def test_a_student_cannot_read_a_classmate_or_the_exchange(hub, cls):
     assert r["success"], r
 
 
-def test_instructor_collects_and_root_grades_in_the_sandbox(hub, cls):
+def test_instructor_collects_and_autogrades_in_the_sandbox(hub, cls):
     prof = cls["prof"]
     r = prof.json("post", f"/formgrader/api/assignment/{LISTA}/collect")
     assert_ok(r)
     course = hub.settings["course_dir"]
     for name in hub.students:
         assert os.path.exists(os.path.join(course, "submitted", name, LISTA, f"{LISTA}.ipynb")), name
+    # the formgrader's Autograde button, in the instructor's (unprivileged) server: the
+    # hostile submission's probe runs in the sandbox and reads nothing of the course
+    hostile = hub.students[2]
+    t0 = time.monotonic()
+    r = prof.json("post", f"/formgrader/api/submission/{LISTA}/{hostile}/autograde", timeout=300)
+    cls["timings"]["formgrader Autograde, 1 submission"] = time.monotonic() - t0
+    assert_ok(r)
+    with open(os.path.join(course, "autograded", hostile, LISTA, f"{LISTA}.ipynb")) as fh:
+        graded = json.load(fh)
+    printed = "".join("".join(o.get("text", "")) for c in graded["cells"]
+                      for o in c.get("outputs", []) if o.get("output_type") == "stream")
+    assert printed.count("BLOQUEADO") == 5 and "LEU" not in printed, \
+        f"the formgrader's autograde let student code read the course: {printed}"
+    assert graded["metadata"].get("t320_grading", {}).get("sandbox") is not False
+    # make hub-grade: root grades every collected submission in the sandbox
     t0 = time.monotonic()
     status = hub_setup_grade(hub)
-    cls["timings"]["grade 3 submissions"] = time.monotonic() - t0
-    assert status == 0, "setup.py grade (course.grade in the sandbox) failed"
+    cls["timings"]["make hub-grade, 3 submissions"] = time.monotonic() - t0
+    assert status == 0, "setup.py grade (course.grading in the sandbox, as root) failed"
     scores = {s["student"]: s for s in prof.json("get", f"/formgrader/api/submissions/{LISTA}")}
     full, half, hostile = hub.students
     assert scores[full]["code_score"] == AUTO_POINTS, scores[full]
