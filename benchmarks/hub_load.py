@@ -130,7 +130,18 @@ def one_student(hub, name, cells, args, barrier):
     return out
 
 
+def mem_available_mb():
+    with open("/proc/meminfo") as fh:
+        info = dict(line.split(":", 1) for line in fh)
+    return int(info["MemAvailable"].split()[0]) / 1024
+
+
 def run_n(n, args):
+    need = n * args.mb_per_student + args.mb_margin
+    if mem_available_mb() < need:  # never push a shared machine into the OOM killer
+        print(f"N={n} skipped: {mem_available_mb():.0f} MB available, {need} MB needed",
+              file=sys.stderr)
+        return None
     cells = code_cells()
     hub = ClassHub(n_students=n, start_timeout=args.start_timeout, cull_idle_seconds=0)
     load_before = os.getloadavg()[0]
@@ -140,6 +151,8 @@ def run_n(n, args):
         with cf.ThreadPoolExecutor(n) as pool:
             results = list(pool.map(lambda s: one_student(hub, s, cells, args, barrier),
                                     hub.students))
+    except Exception as exc:  # noqa: BLE001 - the hub itself failed: a row of errors
+        results = [{"student": s, "error": f"hub: {str(exc)[:200]}"} for s in hub.students]
     finally:
         errors = hub.close()
         if errors:
@@ -198,11 +211,14 @@ def main(argv=None):
     ap.add_argument("--n", type=int, nargs="+", default=[5, 10, 20, 40])
     ap.add_argument("--start-timeout", type=int, default=300)
     ap.add_argument("--cell-timeout", type=int, default=300)
+    ap.add_argument("--mb-per-student", type=int, default=500,
+                    help="memory to expect per student (measured: about 375 MB PSS)")
+    ap.add_argument("--mb-margin", type=int, default=4000, help="memory left for the rest (MB)")
     ap.add_argument("--write", action="store_true", help="update docs/performance.md")
     args = ap.parse_args(argv)
     if os.geteuid() != 0:
         raise SystemExit("the load test creates Unix users: run it as root")
-    rows = [run_n(n, args) for n in args.n]
+    rows = [row for row in (run_n(n, args) for n in args.n) if row is not None]
     text = table(rows)
     print(text)
     if args.write:

@@ -258,6 +258,14 @@ def give_course_to(course_dir, instructor):
             mode = stat.S_IMODE(os.stat(p).st_mode)
             os.chmod(p, (mode | 0o660) & ~0o007)
     os.chmod(course_dir, 0o2770)
+    # the grading code (public, in the repository) stays readable by "others": the trusted
+    # test process runs as a grader uid of its own, with course/ bound into its sandbox
+    package = os.path.join(course_dir, "course")
+    for root, dirs, files in os.walk(package):
+        os.chmod(root, stat.S_IMODE(os.stat(root).st_mode) | 0o005)
+        for f in files:
+            p = os.path.join(root, f)
+            os.chmod(p, stat.S_IMODE(os.stat(p).st_mode) | 0o004)
 
 
 # ---------------------------------------------------------------- 6-7. configuration

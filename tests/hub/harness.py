@@ -125,7 +125,9 @@ class ClassHub:
         self.students = [f"{self.prefix}-s{i + 1}" for i in range(n_students)]
         self.instructor = f"{self.prefix}-prof"
         self.grader = f"{self.prefix}-ta"
-        self.state = tempfile.mkdtemp(prefix="t320-hub-")
+        # not under /tmp: the grading sandbox's trusted process gets a private tmpfs on /tmp,
+        # which hides a course folder there (every test cell then times out)
+        self.state = tempfile.mkdtemp(prefix="t320-hub-", dir="/var/tmp")
         self.port = free_port()
         self.url = f"http://127.0.0.1:{self.port}"
         self.created_users = []

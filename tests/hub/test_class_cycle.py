@@ -72,12 +72,15 @@ def solution_sources(course_dir):
 def answered(nb, solutions, grade_ids, marker):
     """A copy of student notebook ``nb`` with the cells ``grade_ids`` answered from ``solutions``."""
     nb = copy.deepcopy(nb)
+    previous = None
     for cell in nb["cells"]:
         gid = cell["metadata"].get("nbgrader", {}).get("grade_id")
-        if gid == "identificacao":
+        if previous == "identificacao_enunciado":  # the plain cell below it: name, matrícula
             cell["source"] = f"Nome: {marker}"
         elif gid in grade_ids:
             cell["source"] = solutions[gid]
+        previous = gid
+    assert any(f"Nome: {marker}" == c["source"] for c in nb["cells"]), "no identification cell"
     return nb
 
 
@@ -260,10 +263,20 @@ def test_instructor_collects_and_autogrades_in_the_sandbox(hub, cls):
     assert status == 0, "setup.py grade (course.grading in the sandbox, as root) failed"
     scores = {s["student"]: s for s in prof.json("get", f"/formgrader/api/submissions/{LISTA}")}
     full, half, hostile = hub.students
-    assert scores[full]["code_score"] == AUTO_POINTS, scores[full]
+    assert scores[full]["code_score"] == AUTO_POINTS, \
+        f"{scores[full]['code_score']} points; errors: {graded_errors(course, full)}"
     assert 0 < scores[half]["code_score"] < AUTO_POINTS, scores[half]
     assert scores[hostile]["code_score"] == 0, scores[hostile]
     cls["scores"] = scores
+
+
+def graded_errors(course, student):
+    """The error outputs of ``student``'s autograded notebook (for a failure message)."""
+    path = os.path.join(course, "autograded", student, LISTA, f"{LISTA}.ipynb")
+    with open(path) as fh:
+        nb = json.load(fh)
+    return [f"{o.get('ename')}: {o.get('evalue')}" for c in nb["cells"]
+            for o in c.get("outputs", []) if o.get("output_type") == "error"][:5]
 
 
 def hub_setup_grade(hub):
