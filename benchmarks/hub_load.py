@@ -143,7 +143,8 @@ def run_n(n, args):
               file=sys.stderr)
         return None
     cells = code_cells()
-    hub = ClassHub(n_students=n, start_timeout=args.start_timeout, cull_idle_seconds=0)
+    hub = ClassHub(n_students=n, start_timeout=args.start_timeout,
+                   http_timeout=args.http_timeout, cull_idle_seconds=0)
     load_before = os.getloadavg()[0]
     try:
         hub.start(timeout=120)
@@ -211,6 +212,9 @@ def main(argv=None):
     ap.add_argument("--n", type=int, nargs="+", default=[5, 10, 20, 40])
     ap.add_argument("--start-timeout", type=int, default=300)
     ap.add_argument("--cell-timeout", type=int, default=300)
+    ap.add_argument("--http-timeout", type=int, default=300,
+                    help="the hub's Spawner.http_timeout: how long it waits for a started "
+                         "server to answer before giving up on it (deploy default 120)")
     ap.add_argument("--mb-per-student", type=int, default=500,
                     help="memory to expect per student (measured: about 375 MB PSS)")
     ap.add_argument("--mb-margin", type=int, default=4000, help="memory left for the rest (MB)")

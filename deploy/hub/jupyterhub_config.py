@@ -89,8 +89,11 @@ c.Spawner.environment = {"PATH": f"{BIN}:/usr/local/bin:/usr/bin:/bin"}
 _UMASK_EXEC = ["/bin/sh", "-c", 'umask "$T320_UMASK" && cd "${T320_CWD:-.}" && exec "$0" "$@"',
                os.path.join(BIN, "jupyterhub-singleuser")]
 c.Spawner.cmd = _UMASK_EXEC
-c.Spawner.start_timeout = int(S.get("start_timeout", 60))
-c.Spawner.http_timeout = int(S.get("http_timeout", 60))
+# A whole class logging in at once: 40 servers starting together on 2 cores took more than
+# JupyterHub's default 30 s (and 60 s) to answer, and the hub gave up on them
+# (docs/performance.md, section 8). Generous limits; the start itself is not slower.
+c.Spawner.start_timeout = int(S.get("start_timeout", 120))
+c.Spawner.http_timeout = int(S.get("http_timeout", 120))
 if S.get("mem_limit"):
     c.Spawner.mem_limit = S["mem_limit"]  # informative for LocalProcessSpawner (JUPYTERHUB_MEM_LIMIT)
 

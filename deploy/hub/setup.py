@@ -229,7 +229,7 @@ def ensure_exchange(path):
     return path
 
 
-def install_course(course_dir, instructor, exchange, roster=None):
+def install_course(course_dir, instructor, exchange, roster=None, staff_group=STAFF_GROUP):
     """Copy the checkout to ``course_dir`` (kept if present), owned by the instructor."""
     if not os.path.exists(os.path.join(course_dir, "nbgrader_config.py")):
         shutil.copytree(REPO, course_dir, ignore=COPY_IGNORE, dirs_exist_ok=True)
@@ -240,12 +240,12 @@ def install_course(course_dir, instructor, exchange, roster=None):
         if os.path.isdir(link):
             os.rmdir(link)  # nbgrader_config.py makes an empty one
         os.symlink(exchange, link)
-    give_course_to(course_dir, instructor)
+    give_course_to(course_dir, instructor, staff_group)
 
 
-def give_course_to(course_dir, instructor):
+def give_course_to(course_dir, instructor, staff_group=STAFF_GROUP):
     """Owner the instructor, group t320-staff (rw, setgid folders), nothing for others."""
-    uid, gid = pwd.getpwnam(instructor).pw_uid, grp.getgrnam(STAFF_GROUP).gr_gid
+    uid, gid = pwd.getpwnam(instructor).pw_uid, grp.getgrnam(staff_group).gr_gid
     for root, dirs, files in os.walk(course_dir):
         os.chown(root, uid, gid)
         mode = stat.S_IMODE(os.stat(root).st_mode)
@@ -307,7 +307,8 @@ def write_secret(path, value=None):
 def setup(state, students, instructors, graders, *, venv=None, roster=None, ip="127.0.0.1",
           port=8000, hub_port=8081, proxy_api_port=8001, auth="password", lti13=None,
           staff_emails=None, password=None, cull_idle_seconds=3600, course_id="t320",
-          apt=True, grade_python=None, extra=None):
+          apt=True, grade_python=None, student_group=STUDENT_GROUP, staff_group=STAFF_GROUP,
+          extra=None):
     """Everything but starting the hub; returns the settings written to ``hub.json``."""
     if os.geteuid() != 0:
         raise SystemExit("the hub is set up as root (it creates Unix users)")
@@ -321,13 +322,13 @@ def setup(state, students, instructors, graders, *, venv=None, roster=None, ip="
     # `make hub-grade` (root) grades with this interpreter; course.grading installs its
     # sandboxed kernel itself
     grade_python = grade_python or os.path.join(bin_dir, "python")
-    ensure_group(STUDENT_GROUP)
-    ensure_group(STAFF_GROUP)
-    created = [n for n in students if ensure_user(n, STUDENT_GROUP)]
-    created += [n for n in [*instructors, *graders] if ensure_user(n, STAFF_GROUP)]
+    ensure_group(student_group)
+    ensure_group(staff_group)
+    created = [n for n in students if ensure_user(n, student_group)]
+    created += [n for n in [*instructors, *graders] if ensure_user(n, staff_group)]
     exchange = ensure_exchange(os.path.join(state, "exchange"))
     course_dir = os.path.join(state, "course")
-    install_course(course_dir, instructors[0], exchange, roster)
+    install_course(course_dir, instructors[0], exchange, roster, staff_group)
     write_role_configs(state, exchange, course_id)
     check_env_usable(bin_dir, (students or instructors)[0])
     settings = {
@@ -339,7 +340,8 @@ def setup(state, students, instructors, graders, *, venv=None, roster=None, ip="
         "admin_password_file": os.path.join(state, "admin_password"),
         "roster": os.path.join(course_dir, "students.csv"),
         "staff_emails": staff_emails or {}, "lti13": lti13 or {},
-        "cull_idle_seconds": cull_idle_seconds, "grade_python": grade_python, **(extra or {}),
+        "cull_idle_seconds": cull_idle_seconds, "grade_python": grade_python,
+        "student_group": student_group, "staff_group": staff_group, **(extra or {}),
     }
     write_secret(settings["password_file"], password)
     write_secret(settings["admin_password_file"], secrets.token_urlsafe(32))  # >= 32 chars
@@ -363,7 +365,8 @@ def grade(state):
     python = s["grade_python"]
     status = subprocess.run([python, "-m", "course.grading", "--no-progress"],
                             cwd=s["course_dir"]).returncode
-    give_course_to(s["course_dir"], s["instructors"][0])  # outputs back to the staff
+    give_course_to(s["course_dir"], s["instructors"][0],  # outputs back to the staff
+                   s.get("staff_group", STAFF_GROUP))
     return status
 
 

@@ -118,7 +118,7 @@ class ClassHub:
     """A hub with ``n_students`` students, one instructor and one grader (see module doc)."""
 
     def __init__(self, n_students=3, auth="password", lti13=None, staff_emails=None,
-                 student_emails=None, cull_idle_seconds=0, start_timeout=60):
+                 student_emails=None, cull_idle_seconds=0, start_timeout=60, http_timeout=60):
         if os.geteuid() != 0:
             raise RuntimeError("the class hub test creates Unix users: run it as root")
         self.prefix = "t3h" + secrets.token_hex(3)
@@ -145,13 +145,13 @@ class ClassHub:
             proxy_api_port=free_port(), auth=auth, lti13=lti13, staff_emails=staff_emails,
             password=PASSWORD, cull_idle_seconds=cull_idle_seconds, apt=False,
             grade_python=sys.executable,
-            extra={"start_timeout": start_timeout})
+            # groups of this hub only: a real class hub's groups on the machine stay untouched
+            student_group=f"{self.prefix}-st", staff_group=f"{self.prefix}-staff",
+            extra={"start_timeout": start_timeout, "http_timeout": http_timeout})
 
     # ------------------------------------------------------------ lifecycle
     def start(self, timeout=60):
         # the servers run as the test users: the test's environment through the system Python
-        self.new_groups = [g for g in (hub_setup.STUDENT_GROUP, hub_setup.STAFF_GROUP)
-                           if not _group_exists(g)]
         self._setup_kwargs["venv"] = hub_setup.overlay_env(os.path.join(self.state, "env"))
         self.settings = hub_setup.setup(self.state, self.students, [self.instructor],
                                         [self.grader], **self._setup_kwargs)
@@ -211,7 +211,7 @@ class ClassHub:
             r = subprocess.run(["userdel", "--remove", user], capture_output=True, text=True)
             if r.returncode not in (0, 12):  # 12: home could not be removed (already gone)
                 errors.append(f"userdel {user}: {r.stderr.strip()}")
-        for group in getattr(self, "new_groups", []):  # made by this hub's setup
+        for group in (self._setup_kwargs["student_group"], self._setup_kwargs["staff_group"]):
             if _group_exists(group):
                 r = subprocess.run(["groupdel", group], capture_output=True, text=True)
                 if r.returncode != 0:

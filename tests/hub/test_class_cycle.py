@@ -4,12 +4,15 @@ One hub (``deploy/hub/setup.py`` + ``jupyterhub_config.py``), one instructor, th
 with real Unix accounts: the instructor releases lista01 through the formgrader; the students
 log in, see it in their Assignments list, fetch it, answer it (one with the source's
 solutions, one half, one hostile that tries to read its classmates' work), Validate and
-submit; the instructor collects, root grades in the sandbox (``setup.py grade``, the hub's
-``make grade``), the instructor grades a manual answer, generates and releases feedback;
-each student fetches only their own feedback; ``course.export`` writes the grades.
+submit; the instructor collects, autogrades the hostile submission with the formgrader's
+Autograde (the sandbox as the instructor's uid), root grades the class (``setup.py grade``,
+``make hub-grade``); the instructor grades a manual answer; Chromium shows the formgrader
+inside Lab and the student's markup inert; feedback is generated and released; each student
+fetches only their own; ``course.export`` writes the grades.
 
-The steps are tests in file order sharing one hub (each needs the one before). Needs root
-(it creates users and their servers); CI runs it as root (``.ci/run``).
+The steps are tests in file order sharing one hub (each needs the one before; after a failure
+the rest are skipped, naming it: conftest.py). Needs root (it creates users and their
+servers); CI runs it as root (``.ci/run``).
 """
 
 import contextlib
@@ -24,6 +27,7 @@ import pytest
 
 from harness import ClassHub, home_of, hub_setup, hub_unavailable, run_as
 
+STEPS_IN_ORDER = True
 REASON = hub_unavailable()
 pytestmark = pytest.mark.skipif(REASON is not None, reason=f"class hub test skipped: {REASON}")
 
