@@ -76,3 +76,24 @@ collect: course-deps
 # `make grade`. make export [ID=lista01_otimizadores] [LMS=moodle|canvas|teams|classroom|plain]
 export: course-deps
 	$(PY) -m course.export $(ID) $(if $(LMS),--lms $(LMS))
+
+# A class on JupyterHub on this machine (deploy/hub/README.md), as root on Debian/Ubuntu:
+# users of the roster (homes 0700), the exchange, the course environment in HUB_STATE/venv,
+# configurable-http-proxy from npm, then the hub in the foreground on HUB_IP:HUB_PORT.
+# make hub INSTRUCTOR=prof [GRADERS="ta1 ta2"] [ROSTER=students.csv] [HUB_STATE=/srv/t320-hub]
+#          [HUB_IP=127.0.0.1] [HUB_PORT=8000] [HUB_ARGS="--auth lti13 --lti-issuer ..."]
+# Sandboxed autograde of what the formgrader collected: make hub-grade (as root)
+HUB_STATE ?= /srv/t320-hub
+HUB_IP ?= 127.0.0.1
+HUB_PORT ?= 8000
+ROSTER ?= students.csv
+GRADERS ?=
+HUB_ARGS ?=
+.PHONY: hub hub-grade
+hub:
+	@test -n "$(INSTRUCTOR)" || { echo "usage: make hub INSTRUCTOR=<account> [GRADERS=\"ta1 ta2\"] [ROSTER=students.csv] (as root; deploy/hub/README.md)" >&2; exit 2; }
+	$(PYTHON) deploy/hub/setup.py --state "$(HUB_STATE)" --roster "$(ROSTER)" --instructor "$(INSTRUCTOR)" \
+	  $(foreach g,$(GRADERS),--grader $(g)) --ip "$(HUB_IP)" --port "$(HUB_PORT)" --start $(HUB_ARGS)
+
+hub-grade:
+	$(PYTHON) deploy/hub/setup.py grade --state "$(HUB_STATE)"
