@@ -99,6 +99,9 @@ class BoundedKernelClient(AsyncKernelClient):
     def _context_default(self):
         context = super()._context_default()
         context.setsockopt(zmq.MAXMSGSIZE, limits.KERNEL_MESSAGE_MAX)
+        # a kernel that sends faster than grading reads (a flood on a busy machine) fills
+        # the client's queue: past this many unread messages the kernel's are dropped
+        context.setsockopt(zmq.RCVHWM, limits.KERNEL_QUEUE_MAX)
         return context
 
 
