@@ -157,3 +157,29 @@ def test_the_scratch_base_is_the_users_own(graded_by_user):
     scratch = graded_by_user["scratch"]
     assert scratch.endswith(f"t320-grader-{graded_by_user['uid']}"), scratch
     assert os.stat(scratch).st_uid == graded_by_user["uid"]
+
+
+SUITE = '''import sys
+sys.path.insert(0, {root!r})
+import pytest
+sys.exit(pytest.main(["-q", "-p", "no:cacheprovider", "-o", "addopts=",
+                      {trusted!r}, {gadgets!r}]))
+'''
+
+
+def test_the_trusted_process_suite_holds_as_an_unprivileged_user():
+    """tests/hostile/test_trusted_process.py and test_channel_gadgets.py, run by the
+    unprivileged user: the trusted sandbox as a user namespace (its uid mapped, nothing of
+    the course, no network, caps, a zygote a child can stop but not hold up)."""
+    name, uid = _user()
+    home = tempfile.mkdtemp(prefix="t320-prof-")
+    os.chown(home, uid, uid)
+    try:
+        script = SUITE.format(root=ROOT, trusted=os.path.join(HERE, "test_trusted_process.py"),
+                              gadgets=os.path.join(HERE, "test_channel_gadgets.py"))
+        res = subprocess.run(_runner_command(home, script), capture_output=True, text=True,
+                             timeout=600, cwd=home)
+        assert res.returncode == 0, f"as {name}:\n{res.stdout[-4000:]}\n{res.stderr[-2000:]}"
+        assert " passed" in res.stdout and "failed" not in res.stdout, res.stdout[-2000:]
+    finally:
+        shutil.rmtree(home, ignore_errors=True)
