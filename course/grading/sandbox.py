@@ -328,7 +328,7 @@ def bwrap_argv(python, site_dir, chdir, rw=(), ro=(), tmpfs_mb=None, new_session
     mounts += [("--ro-bind", d, d) for d in library_dirs(python, site_dir)]
     mounts += [("--ro-bind", p, p) for p in ro]
     mounts += [("--bind", d, d) for d in rw]
-    bound, created = [], set()
+    bound, created = [], ({"/tmp"} if tmpfs_mb is not None else set())  # the tmpfs stays as made
     for kind, src, dest in mounts:
         argv += _parent_dirs(dest, bound, created) + [kind, src, dest]
         bound.append(dest)

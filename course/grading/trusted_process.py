@@ -258,6 +258,8 @@ def zygote_main(fd):
                     _become(int(cmd["uid"]))
                     os.chdir("/tmp")
                     code = main(fds[0])
+                except BaseException:
+                    traceback.print_exc()  # to the sandbox's stderr (the grading log)
                 finally:
                     os._exit(code)
             os.close(fds[0])
