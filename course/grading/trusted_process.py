@@ -210,19 +210,34 @@ def _end_others():
         time.sleep(0.01)
 
 
-def _empty(folder):
-    """Remove everything in ``folder`` (even what a child made unreadable)."""
+def _mount_points():
+    """The mount points of this sandbox (the read-only binds of the course among them)."""
+    with open("/proc/self/mountinfo", encoding="utf-8") as fh:
+        return {line.split()[4] for line in fh}
+
+
+def _empty(folder, mounts=None):
+    """Remove everything in ``folder`` (even what a child made unreadable), except the
+    sandbox's mount points and the folders that lead to them (a course under /tmp)."""
     import shutil
 
-    def unlock(func, path, exc):
-        with contextlib.suppress(OSError):
-            os.chmod(os.path.dirname(path), 0o700)
-            os.chmod(path, 0o700)
-            func(path)
-
+    mounts = _mount_points() if mounts is None else mounts
     with contextlib.suppress(OSError):
         for name in os.listdir(folder):
             path = os.path.join(folder, name)
+            if path in mounts:
+                continue
+            if any(m.startswith(path + "/") for m in mounts):
+                _empty(path, mounts)
+                continue
+
+            def unlock(func, target, exc, top=path):
+                with contextlib.suppress(OSError):
+                    if os.path.dirname(target).startswith(top):
+                        os.chmod(os.path.dirname(target), 0o700)
+                    os.chmod(target, 0o700)
+                    func(target)
+
             if os.path.isdir(path) and not os.path.islink(path):
                 shutil.rmtree(path, onerror=unlock)
             else:
