@@ -67,12 +67,14 @@ display({"text/plain": "x" * 300_000_000}, raw=True)
 }
 LOSES_ITS_KERNEL = {"erro_enorme", "mensagem_gigante"}  # messages over 64 MiB
 
-_CHILD = '''import json, resource, sys
+_CHILD = '''import json, sys
 sys.path.insert(0, {repo!r})
 from course.grading.driver import grade
 res = grade({base!r}, pairs=[(s, {nb!r}) for s in {students!r}], csv=False,
             use_sandbox={sandbox!r}, **{{"Execute.timeout": 10}})
-print("RESULT" + json.dumps({{"peak_mb": resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024,
+# VmHWM: this process's own peak (ru_maxrss would also count what pytest held when it forked)
+hwm = [l for l in open("/proc/self/status") if l.startswith("VmHWM:")][0].split()[1]
+print("RESULT" + json.dumps({{"peak_mb": int(hwm) / 1024,
                              "results": {{s: {{k: r.get(k) for k in ("success", "score", "max_score", "feedback")}}
                                          for (s, _), r in res.items()}}}}))
 '''
