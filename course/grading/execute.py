@@ -59,23 +59,6 @@ from course.grading.notebook import (answer_names, is_test_cell, nbgrader_meta, 
                                      test_sources)
 from course.grading.trusted_client import TrustedClient, valid_run_reply, valid_setup_reply
 
-def _return_large_buffers():
-    """Make glibc give every buffer of 1 MiB and more back to the system when it is freed.
-
-    Kernel messages of a flood (13 MB pictures, read and dropped past the output budget)
-    are allocated and freed over and over; glibc's malloc raises its mmap threshold after the
-    first such free (up to 32 MiB), keeps later ones in its heaps and hands little back: the
-    grading process grew to 2.2 GB on a busy machine. A fixed threshold (``M_MMAP_THRESHOLD``)
-    keeps large buffers in their own mappings, returned at once.
-    """
-    import ctypes
-    import ctypes.util
-
-    with contextlib.suppress(OSError, AttributeError, TypeError):
-        ctypes.CDLL(ctypes.util.find_library("c")).mallopt(-3, limits.MiB)  # M_MMAP_THRESHOLD
-
-
-_return_large_buffers()
 CHANNEL_SOURCE = os.path.join(os.path.dirname(os.path.abspath(__file__)), "channel.py")
 _CHANNEL_LIMITS = ("CHANNEL_MESSAGE_MAX", "CHANNEL_DEPTH_MAX", "CHANNEL_ITEMS_MAX",
                    "CHANNEL_ARRAY_MAX", "CHANNEL_TEXT_MAX")
@@ -116,9 +99,6 @@ class BoundedKernelClient(AsyncKernelClient):
     def _context_default(self):
         context = super()._context_default()
         context.setsockopt(zmq.MAXMSGSIZE, limits.KERNEL_MESSAGE_MAX)
-        # a kernel that sends faster than grading reads (a flood on a busy machine) fills
-        # the client's queue: past this many unread messages the kernel's are dropped
-        context.setsockopt(zmq.RCVHWM, limits.KERNEL_QUEUE_MAX)
         return context
 
 

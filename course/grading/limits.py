@@ -55,5 +55,4 @@ CELL_TIMEOUT_S = 30               # nbgrader's Execute.timeout, per cell (nbgrad
 STUDENT_SECONDS = 180             # all the student's cells together
 OUTPUT_MAX_BYTES = 32 * MiB       # all the student's outputs together
 KERNEL_MESSAGE_MAX = 64 * MiB     # one kernel message (ZMQ_MAXMSGSIZE on the client)
-KERNEL_QUEUE_MAX = 32             # kernel messages waiting to be read (ZMQ_RCVHWM)
 KERNEL_SHUTDOWN_WAIT_S = 1.0      # nbgrader_config.py: KernelManager.shutdown_wait_time
