@@ -107,7 +107,7 @@ def main(argv=None):
     lines.append(f"| median | | {medians} |")
     total = {name: sum(col.values()) for name, col in columns.items()}
     first, last = list(total)[0], list(total)[-1]
-    lines += ["", f"Sum over the submissions: " + ", ".join(f"{n} {t:.1f} s" for n, t in total.items())
+    lines += ["", "Sum over the submissions: " + ", ".join(f"{n} {t:.1f} s" for n, t in total.items())
               + f". Ratio make grade / plain nbgrader: **{total[first] / total[last]:.2f}**."]
     start = trusted_start_seconds()
     lines.append(f"Trusted test process, start to ready (median of 5): sandboxed "

@@ -32,7 +32,6 @@ import pytest
 HERE = os.path.dirname(os.path.abspath(__file__))
 sys.path.insert(0, os.path.dirname(os.path.dirname(HERE)))
 
-from course import ROOT  # noqa: E402
 from course.grading import sandbox  # noqa: E402
 
 NB_ID = "lista00_exemplo"
