@@ -19,7 +19,6 @@ from importlib.metadata import packages_distributions
 import nbformat
 import pytest
 
-sys.path.insert(0, os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
 
 from course import colab  # noqa: E402
 

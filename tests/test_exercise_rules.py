@@ -89,14 +89,11 @@ import json
 import math
 import os
 import re
-import sys
 import tokenize
 
 import nbformat
 import pytest
 
-sys.path.insert(0, os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
-sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 
 from course import ROOT, notebook_ids  # noqa: E402
 from course.grading.notebook import without_magics  # noqa: E402

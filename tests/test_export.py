@@ -15,15 +15,12 @@ import json
 import os
 import re
 import shutil
-import sys
 import tempfile
 import zipfile
 
 import pytest
 
 HERE = os.path.dirname(os.path.abspath(__file__))
-sys.path.insert(0, os.path.dirname(HERE))
-sys.path.insert(0, HERE)
 
 import lms_samples as S  # noqa: E402
 

@@ -5,14 +5,11 @@ hidden tests; ``course.grading.feedback.ScrubHiddenTestOutputs`` must remove the
 before nbgrader's ``ClearHiddenTests`` removes them from the source.
 """
 
-import os
 import re
-import sys
 
 import nbformat
 from nbclient import NotebookClient
 
-sys.path.insert(0, os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
 
 from course.grading.feedback import REDACTED, ScrubHiddenTestOutputs, hidden_lines  # noqa: E402
 

@@ -25,14 +25,11 @@ statement's example, which must miss the target) and every other exercise still 
 import ast
 import os
 import re
-import sys
 
 import nbformat
 import pytest
 
 TESTS = os.path.dirname(os.path.abspath(__file__))
-sys.path.insert(0, os.path.dirname(TESTS))
-sys.path.insert(0, TESTS)
 
 from course import ROOT, notebook_ids, release_dir_for  # noqa: E402
 from course.grading.notebook import answer_names, top_level_names, without_magics  # noqa: E402

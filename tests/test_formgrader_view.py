@@ -4,10 +4,8 @@ gradebook, before and after a manual grade."""
 
 import datetime
 import os
-import sys
 
 HERE = os.path.dirname(os.path.abspath(__file__))
-sys.path.insert(0, os.path.dirname(HERE))
 
 NB_ID = "lista00_exemplo"
 

@@ -10,12 +10,10 @@ test checks the two agree.
 
 import os
 import re
-import sys
 
 import nbformat
 import pytest
 
-sys.path.insert(0, os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
 
 from course import ROOT, notebook_ids  # noqa: E402
 

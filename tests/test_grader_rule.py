@@ -25,7 +25,6 @@ import sys
 import nbformat
 import pytest
 
-sys.path.insert(0, os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
 
 from course import ROOT, notebook_ids  # noqa: E402
 from course.grading.notebook import top_level_names, without_magics  # noqa: E402

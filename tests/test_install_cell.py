@@ -15,7 +15,6 @@ import subprocess
 import sys
 
 
-sys.path.insert(0, os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
 
 from course import colab  # noqa: E402
 

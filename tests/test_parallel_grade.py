@@ -11,15 +11,12 @@ import json
 import multiprocessing
 import os
 import shutil
-import sys
 import tempfile
 import time
 
 import pytest
 
 HERE = os.path.dirname(os.path.abspath(__file__))
-sys.path.insert(0, os.path.dirname(HERE))
-sys.path.insert(0, HERE)
 
 from hostile import make_hostile  # noqa: E402
 

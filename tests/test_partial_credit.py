@@ -21,13 +21,11 @@ from the gradebook must show that only the earlier exercise's test cell lost poi
 
 import os
 import shutil
-import sys
 import tempfile
 
 import nbformat
 import pytest
 
-sys.path.insert(0, os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
 
 from course import ROOT, ensure_venv_on_path  # noqa: E402
 

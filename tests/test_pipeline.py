@@ -20,8 +20,6 @@ import time
 import nbformat
 import pytest
 
-sys.path.insert(0, os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
-sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 
 from course import ROOT, ensure_venv_on_path, notebook_ids, release_dir_for
 from course.release import release

@@ -21,13 +21,11 @@ Skips, saying why, where Chromium or playwright is missing.
 import json
 import os
 import re
-import sys
 import time
 
 import nbformat
 import pytest
 
-sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 
 import labserver  # noqa: E402
 

@@ -13,13 +13,11 @@ import os
 import secrets
 import shutil
 import socket
-import sys
 import urllib.error
 import urllib.request
 
 import pytest
 
-sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 
 import labserver  # noqa: E402
 

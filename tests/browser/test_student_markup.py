@@ -25,7 +25,6 @@ and printed text are on the page. Skips, saying why, where Chromium or playwrigh
 import http.server
 import os
 import shutil
-import sys
 import tempfile
 import threading
 import time
@@ -34,8 +33,6 @@ import nbformat
 import pytest
 
 HERE = os.path.dirname(os.path.abspath(__file__))
-sys.path.insert(0, HERE)
-sys.path.insert(0, os.path.dirname(HERE))
 
 import labserver  # noqa: E402
 from hostile import make_markup  # noqa: E402

@@ -10,14 +10,11 @@ student who uploaded it, and listed in the report.
 import os
 import shutil
 import stat
-import sys
 import zipfile
 
 import pytest
 
 HERE = os.path.dirname(os.path.abspath(__file__))
-sys.path.insert(0, os.path.dirname(HERE))
-sys.path.insert(0, os.path.dirname(os.path.dirname(HERE)))
 
 import lms_samples as S  # noqa: E402
 from course import ROOT  # noqa: E402

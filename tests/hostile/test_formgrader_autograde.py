@@ -21,15 +21,12 @@ CI runs as root).
 import json
 import os
 import shutil
-import sys
 import tempfile
 import urllib.request
 
 import pytest
 
 TESTS = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
-sys.path.insert(0, os.path.dirname(TESTS))
-sys.path.insert(0, os.path.join(TESTS, "browser"))
 
 import labserver  # noqa: E402
 from tests.hostile.test_isolation import NB_ID, SOURCE, _submission, _submit  # noqa: E402

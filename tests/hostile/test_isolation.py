@@ -16,14 +16,12 @@ import os
 import shutil
 import socket
 import subprocess
-import sys
 import tempfile
 import time
 
 import pytest
 
 TESTS = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
-sys.path.insert(0, os.path.dirname(TESTS))
 
 NB_ID = "lista00_exemplo"
 SOURCE = os.path.join(TESTS, "hostile", NB_ID + ".ipynb")

@@ -28,7 +28,6 @@ import tempfile
 import pytest
 
 REPO = os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
-sys.path.insert(0, REPO)
 
 from tests.hostile.test_isolation import NB_ID, SOURCE, _submission, _submit  # noqa: E402
 

@@ -12,10 +12,8 @@ room and sees every cell run, so the check can fail.
 import json
 import os
 import shutil
-import sys
 import tempfile
 
-sys.path.insert(0, os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__)))))
 
 from tests.hostile.test_isolation import NB_ID, SOURCE, _submit  # noqa: E402
 

@@ -5,12 +5,9 @@ this one states the rule on paths, including the spellings a link could use to s
 and the pages that must keep working (the formgrader's grading page, JupyterLab, the API).
 """
 
-import os
-import sys
 
 import pytest
 
-sys.path.insert(0, os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__)))))
 
 from course.student_files import ConfineStudentFiles, is_student_file  # noqa: E402
 

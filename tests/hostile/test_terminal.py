@@ -15,12 +15,10 @@ fail. Runs only as root (the sandbox is used only then; CI runs as root).
 
 import os
 import shutil
-import sys
 import tempfile
 
 import pytest
 
-sys.path.insert(0, os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__)))))
 
 from tests.hostile.test_isolation import NB_ID, SOURCE, _probe_result, _submission, _submit  # noqa: E402
 

@@ -24,13 +24,11 @@ submission intact, no trace seen by ``seguinte``.
 import json
 import os
 import shutil
-import sys
 import tempfile
 
 import pytest
 
 HERE = os.path.dirname(os.path.abspath(__file__))
-sys.path.insert(0, os.path.dirname(os.path.dirname(HERE)))
 
 from course.grading import sandbox  # noqa: E402
 

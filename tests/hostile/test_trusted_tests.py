@@ -21,15 +21,12 @@ import base64
 import json
 import os
 import shutil
-import sys
 import tempfile
 
 import nbformat
 import pytest
 
 HERE = os.path.dirname(os.path.abspath(__file__))
-sys.path.insert(0, os.path.dirname(os.path.dirname(HERE)))
-sys.path.insert(0, os.path.dirname(HERE))
 
 from course import ROOT  # noqa: E402
 from hostile import make_hostile  # noqa: E402

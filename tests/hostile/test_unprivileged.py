@@ -24,7 +24,6 @@ import tempfile
 import pytest
 
 HERE = os.path.dirname(os.path.abspath(__file__))
-sys.path.insert(0, os.path.dirname(os.path.dirname(HERE)))
 
 from course import ROOT  # noqa: E402
 from course.grading import sandbox  # noqa: E402

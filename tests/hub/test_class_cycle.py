@@ -20,7 +20,6 @@ import copy
 import json
 import os
 import re
-import sys
 import time
 
 import pytest
@@ -309,7 +308,6 @@ def test_formgrader_renders_in_lab_and_student_markup_stays_inert(hub, cls):
     """Chromium (Debian's, through playwright) with the instructor's cookies: the formgrader
     in an iframe of the Lab page (as Lab's formgrader panel shows it) loads, and the manual
     grading page of the submission with script in a markdown answer runs none of it."""
-    sys.path.insert(0, os.path.join(REPO, "tests", "browser"))
     import labserver
 
     reason = labserver.browser_unavailable()

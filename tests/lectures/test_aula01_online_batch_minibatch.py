@@ -8,13 +8,11 @@ then restore the model solution.
 
 import math
 import os
-import sys
 
 import nbformat
 import pytest
 
 TESTS = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
-sys.path.insert(0, TESTS)
 
 from notebook_layout import layout_problems  # noqa: E402
 from notebook_session import NotebookSession  # noqa: E402

@@ -5,13 +5,11 @@ variables. The exercise test cells are also run against wrong answers (mutants),
 they must reject, and the alpha exercise is checked to be solvable by a range of alphas.
 """
 
-import sys
 from pathlib import Path
 
 import nbformat
 import pytest
 
-sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 from notebook_layout import layout_problems  # noqa: E402
 from notebook_session import NotebookSession, grade_cell_source  # noqa: E402
 

@@ -7,18 +7,16 @@ that every usual mistake loses the points.
 
 import json
 import os
-import sys
 
 import nbformat
 import pytest
 
-sys.path.insert(0, os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
 from notebook_layout import layout_problems  # noqa: E402
 from notebook_session import NotebookSession, grade_cell_source  # noqa: E402
 
 import numpy as np  # noqa: E402
 
-from nnlib import optim, surfaces  # noqa: E402
+from nnlib import optim  # noqa: E402
 
 ROOT = os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
 NB_ID = "aula03_momentum_nesterov"

@@ -21,13 +21,11 @@ One kernel executes the nbgrader source once (module-scoped fixture); then
 """
 
 import os
-import sys
 
 import nbformat
 import numpy as np
 import pytest
 
-sys.path.insert(0, os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
 
 from notebook_layout import layout_problems  # noqa: E402
 from notebook_session import NotebookSession  # noqa: E402

@@ -8,15 +8,12 @@ In the kernel, ``plot_layer_statistics(...)`` is ``figures.layer_statistics_figu
 
 import ast
 import os
-import sys
 import time
 
 import numpy as np
 import pytest
 
 TESTS = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
-if TESTS not in sys.path:
-    sys.path.insert(0, TESTS)
 
 from notebook_layout import layout_problems  # noqa: E402
 from notebook_session import NotebookSession  # noqa: E402

@@ -14,12 +14,10 @@ fails unless PyTorch, skorch and Keras were imported and every comparison produc
 import importlib.util
 import ast
 import os
-import sys
 
 import pytest
 
 TESTS = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
-sys.path.insert(0, TESTS)
 from notebook_layout import layout_problems  # noqa: E402
 from notebook_session import NotebookSession, grade_cell_source  # noqa: E402
 

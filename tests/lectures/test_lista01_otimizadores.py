@@ -14,14 +14,12 @@ are recomputed from the model functions.
 
 import os
 import re
-import sys
 import time
 
 import nbformat
 import pytest
 
 TESTS = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
-sys.path.insert(0, TESTS)
 
 from notebook_layout import layout_problems  # noqa: E402
 from notebook_session import NotebookSession  # noqa: E402
@@ -727,7 +725,6 @@ def graded_samples(notebook, tmp_path_factory):
     """`make grade`'s code (course.grading.driver.grade, without the sandbox) on two sample submissions."""
     import shutil
 
-    sys.path.insert(0, ROOT)
     from course.grading.driver import grade
     from nbgrader.api import Gradebook
 

@@ -13,12 +13,10 @@ import glob
 import json
 import os
 import re
-import sys
 
 import nbformat
 import pytest
 
-sys.path.insert(0, os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
 from notebook_layout import layout_problems  # noqa: E402
 from notebook_session import NotebookSession, grade_cell_source  # noqa: E402
 
