@@ -7,10 +7,16 @@ each assignment one student's first answer loops forever (a full ``Execute.timeo
 one ends its kernel with ``os._exit``. The same class is graded twice through
 ``course.grading.driver.grade`` (what ``make grade`` runs, sandbox included when run as root, with
 feedback): once with one worker and once with ``--jobs`` workers (default: the number of
-cores). Both runs must give the same scores. With ``--write`` the table goes into
-docs/performance.md between its markers.
+cores). Both runs must give the same scores. ``--parallel-only`` skips the serial run.
 
-Usage: ``python -m benchmarks.grade_class [--students N] [--jobs N] [--timeout S] [--write]``
+The floor (issue 23's ratio (b)): the CPU time of the class's own cells (answers and test
+cells, hidden tests included) measured by benchmarks/cell_cpu.py, one fresh Python process per
+kind of submission with no kernel, sandbox or nbgrader around it, summed over the class and
+divided by the cores. The parallel run's wall time is reported as a multiple of it.
+With ``--write`` the table goes into docs/performance.md between its markers.
+
+Usage: ``python -m benchmarks.grade_class [--students N] [--jobs N] [--timeout S]
+[--parallel-only] [--write]``
 """
 
 import argparse
@@ -23,6 +29,7 @@ import sys
 import tempfile
 import time
 
+from benchmarks.cell_cpu import cells_cpu_seconds
 from benchmarks.report import write_section
 from course import ROOT
 from course.grading.driver import grade
@@ -77,6 +84,17 @@ def build_class(n_students):
     return base, pairs
 
 
+def floor_seconds(n_students, timeout, cores):
+    """(floor in wall seconds, {(nb_id, kind): CPU seconds of its cells}) for the class."""
+    per_kind, total = {}, 0.0
+    for nb_id in IDS:
+        for kind, raw in variants(nb_id).items():
+            per_kind[nb_id, kind] = sum(cells_cpu_seconds(
+                json.loads(raw), os.path.join(ROOT, "solutions", nb_id), timeout))
+        total += sum(per_kind[nb_id, kind_of(i)] for i in range(n_students))
+    return total / cores, per_kind
+
+
 def run(n_students, jobs, timeout, sandbox):
     base, pairs = build_class(n_students)
     try:
@@ -102,31 +120,45 @@ def main(argv=None):
     parser.add_argument("--students", type=int, default=60)
     parser.add_argument("--jobs", type=int, default=os.cpu_count() or 1)
     parser.add_argument("--timeout", type=int, default=30, help="Execute.timeout (s), the course default")
+    parser.add_argument("--parallel-only", action="store_true", help="skip the serial run")
     parser.add_argument("--write", action="store_true", help="also update docs/performance.md")
     args = parser.parse_args(argv)
     sandbox = os.geteuid() == 0
     load = os.getloadavg()[0]
     n = args.students * len(IDS)
-    print(f"grading {n} submissions serially, then with {args.jobs} workers ...", flush=True)
-    serial_s, serial_scores, serial_res = run(args.students, 1, args.timeout, sandbox)
-    print(f"serial: {serial_s:.0f} s", flush=True)
+    floor_s, per_kind = floor_seconds(args.students, args.timeout, args.jobs)
+    print(f"floor: {floor_s:.0f} s (the cells' own CPU time / {args.jobs} cores)", flush=True)
+    serial_s, serial_scores, serial_res = None, None, {}
+    if not args.parallel_only:
+        print(f"grading {n} submissions serially ...", flush=True)
+        serial_s, serial_scores, serial_res = run(args.students, 1, args.timeout, sandbox)
+        print(f"serial: {serial_s:.0f} s", flush=True)
+    print(f"grading {n} submissions with {args.jobs} workers ...", flush=True)
     par_s, par_scores, par_res = run(args.students, args.jobs, args.timeout, sandbox)
     print(f"parallel: {par_s:.0f} s", flush=True)
-    same = serial_scores == par_scores
+    same = serial_scores is None or serial_scores == par_scores
     serial_kinds, par_kinds = seconds_by_kind(serial_res), seconds_by_kind(par_res)
+    serial_cell = "not run" if serial_s is None else f"{serial_s / 60:.1f} min"
+    speedup = "" if serial_s is None else f"{serial_s / par_s:.2f}x"
     lines = [
         f"Machine: {platform.machine()}, {os.cpu_count()} cores, Python {platform.python_version()}, "
         f"{'sandbox' if sandbox else 'plain kernel'}, Execute.timeout {args.timeout} s; "
         f"load average before the run {load:.2f}; {time.strftime('%Y-%m-%d %H:%M')}", "",
-        f"| class | submissions | serial (1 worker) | parallel ({args.jobs} workers) | speed-up | same scores |",
-        "| --- | ---: | ---: | ---: | ---: | --- |",
-        f"| {args.students} students x lista01 + lista02 | {n} | {serial_s / 60:.1f} min "
-        f"| **{par_s / 60:.1f} min** | {serial_s / par_s:.2f}x | {'yes' if same else 'NO'} |", "",
-        "| submission kind | count | median s each, serial | median s each, parallel |",
-        "| --- | ---: | ---: | ---: |"]
+        f"| class | submissions | serial (1 worker) | parallel ({args.jobs} workers) | speed-up "
+        f"| floor (cells' CPU / {args.jobs}) | parallel / floor | same scores |",
+        "| --- | ---: | ---: | ---: | ---: | ---: | ---: | --- |",
+        f"| {args.students} students x lista01 + lista02 | {n} | {serial_cell} "
+        f"| **{par_s / 60:.1f} min** | {speedup} | {floor_s / 60:.1f} min | **{par_s / floor_s:.2f}x** "
+        f"| {'yes' if same else 'NO'} |", "",
+        "| submission kind | count | cells' CPU s (lista01, lista02) | median s each, serial "
+        "| median s each, parallel |",
+        "| --- | ---: | ---: | ---: | ---: |"]
     for kind in ("honest", "partly wrong", "infinite loop", "os._exit"):
         if kind in par_kinds:
-            lines.append(f"| {kind} | {len(par_kinds[kind])} | {statistics.median(serial_kinds.get(kind, [0.0])):.1f} "
+            serial_median = (f"{statistics.median(serial_kinds[kind]):.1f}" if kind in serial_kinds
+                             else "not run")
+            cpu = ", ".join(f"{per_kind[nb_id, kind]:.1f}" for nb_id in IDS)
+            lines.append(f"| {kind} | {len(par_kinds[kind])} | {cpu} | {serial_median} "
                          f"| {statistics.median(par_kinds[kind]):.1f} |")
     report = "\n".join(lines)
     print(report)

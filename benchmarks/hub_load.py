@@ -32,6 +32,8 @@ import uuid
 import websocket
 from jupyter_server.services.kernels.connection.base import deserialize_binary_message
 
+from benchmarks.report import write_section
+
 REPO = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 sys.path.insert(0, os.path.join(REPO, "tests", "hub"))
 from harness import ClassHub, User, pids_of_uid  # noqa: E402
@@ -196,17 +198,6 @@ def table(rows):
     return head + "\n".join(lines) + "\n"
 
 
-def write(text, path=os.path.join(REPO, "docs", "performance.md")):
-    with open(path) as fh:
-        doc = fh.read()
-    if START not in doc:
-        raise SystemExit(f"{path} has no {START} ... {END} block")
-    before, rest = doc.split(START, 1)
-    after = rest.split(END, 1)[1]
-    with open(path, "w") as fh:
-        fh.write(before + START + "\n" + text + END + after)
-
-
 def main(argv=None):
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     ap.add_argument("--n", type=int, nargs="+", default=[5, 10, 20, 40])
@@ -226,7 +217,7 @@ def main(argv=None):
     text = table(rows)
     print(text)
     if args.write:
-        write(text)
+        write_section((START, END), text.rstrip("\n"))
     return 0
 
 

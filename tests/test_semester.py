@@ -184,12 +184,14 @@ def collect_all(clone, tmp):
 
 def formgrader_reviews(clone):
     """Manual grading as the formgrader's page saves it: PUT /formgrader/api/grade/<id> and
-    /formgrader/api/comment/<id> on a running `make lab` server of the clone."""
+    /formgrader/api/comment/<id> on a running `make lab` server of the clone; then the late
+    student's grading page shows the penalty on the new total (course/formgrader_view.py)."""
     import labserver
 
     with gradebook(clone) as gb:
         ids = {sid: (gb.find_grade(WRITTEN, NB_ID, NB_ID, sid).id,
                      gb.find_comment(WRITTEN, NB_ID, NB_ID, sid).id) for sid in REVIEWS}
+        late_page = f"formgrader/submissions/{gb.find_submission_notebook(NB_ID, NB_ID, LATE_STUDENT).id}/"
     log = os.path.join(labserver.artifacts_dir(), "semester-formgrader.log")
     with labserver.LabServer(clone, log) as lab:
         for sid, (score, comment) in REVIEWS.items():
@@ -198,6 +200,8 @@ def formgrader_reviews(clone):
             assert saved["manual_score"] == score and saved["needs_manual_grade"] is False, saved
             saved = lab.api("PUT", f"formgrader/api/comment/{comment_id}", {"manual_comment": comment})
             assert saved["manual_comment"] == comment, saved
+        title = lab.page(late_page).split('<h4 class="panel-title">', 1)[1].split("</h4>", 1)[0]
+        assert "2 dia(s) de atraso: -1.8 de 9; nota após a penalidade: 7.2" in title, title
 
 
 def regrade(clone):

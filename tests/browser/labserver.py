@@ -189,6 +189,12 @@ class LabServer:
             raw = resp.read()
         return json.loads(raw) if raw else None
 
+    def page(self, path, timeout=30):
+        """The text of ``GET path`` (an HTML page), with the server's token."""
+        req = urllib.request.Request(self.base + path, headers={"Authorization": f"token {self.token}"})
+        with urllib.request.urlopen(req, timeout=timeout) as resp:
+            return resp.read().decode("utf-8")
+
     def sessions(self, tries=10):
         """``GET /api/sessions``; retried, since it may answer 500 while a kernel is replaced
         (seen once on a cold server)."""
