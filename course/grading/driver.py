@@ -105,6 +105,7 @@ def grade(root=ROOT, pairs=None, use_sandbox=True, feedback=True, csv=True, jobs
         if jobs <= 1 or len(pairs) <= 1:
             results = _grade_serial(root, pairs, use_sandbox, feedback, uid, overrides, progress)
         else:
+            trusted_client.Zygote.stop_current()  # the check's zygote: each worker starts its own
             results = _grade_parallel(root, pairs, use_sandbox, feedback, jobs, overrides, progress)
     _close(os.path.join(root, "feedback"))
     return _read_scores(root, results, csv)

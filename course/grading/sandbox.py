@@ -192,7 +192,7 @@ def _live_pids(uid):
     return pids
 
 
-def _kill_uid(uid, rounds=200):
+def kill_uid(uid, rounds=200):
     """Kill every process of ``uid`` (as root): a child becomes ``uid`` and calls
     ``kill(-1, SIGKILL)``, which reaches only that uid's processes; repeated until /proc
     shows none twice in a row (Linux's ``kill(-1)`` reports success whenever any other
@@ -229,7 +229,7 @@ def kill_grader_processes(uid=None):
         return
     uid = current_uid() if uid is None else uid
     for u in (uid, trusted_uid(uid)):
-        _kill_uid(u)
+        kill_uid(u)
 
 
 # ----------------------------------------------------------------------------- limits

@@ -132,6 +132,15 @@ class Zygote:
             raise RuntimeError("the trusted process could not be started")
 
     @classmethod
+    def stop_current(cls):
+        """End this process's zygote, if it has one (a parallel run's parent: its workers
+        start their own)."""
+        with cls._lock:
+            if cls._current is not None:
+                cls._current.stop()
+                cls._current = None
+
+    @classmethod
     def clean(cls):
         """End the submission's trusted process and everything it left in the sandbox."""
         with cls._lock:
@@ -220,7 +229,7 @@ class TrustedClient:
             self.control.shutdown(socket.SHUT_RDWR)
         self.control.close()
         if os.geteuid() == 0 and not sandbox.unsafe():
-            sandbox._kill_uid(self.uid)
+            sandbox.kill_uid(self.uid)
 
 
 # ----------------------------------------------------------------------------- replies
