@@ -23,7 +23,7 @@ import statistics
 import sys
 import tempfile
 
-from benchmarks.report import write_section
+from benchmarks.report import publish
 from course import ROOT, notebook_ids, release_dir_for
 from course.grading.driver import grade
 
@@ -113,9 +113,7 @@ def main(argv=None):
     lines.append(f"Trusted test process, start to ready (median of 5): sandboxed "
                  f"{start['sandboxed']:.2f} s, unsandboxed {start['unsandboxed']:.2f} s.")
     report = "\n".join(lines)
-    print(report)
-    if args.write and not args.only:
-        write_section(MARKERS, report)
+    publish(MARKERS, report, args.write and not args.only)
     return 0
 
 

@@ -19,7 +19,7 @@ import numpy as np
 from threadpoolctl import threadpool_info
 
 from benchmarks import hand_loop
-from benchmarks.report import write_section
+from benchmarks.report import publish
 from nnlib import data, optim
 from nnlib.network import MLP
 from nnlib.training import accuracy, train
@@ -271,9 +271,7 @@ def main(argv=None):
                            f"{os.getloadavg()[0]:.2f}", table(results), targets(results)])
     if not with_torch:
         report += "\n\nPyTorch is not installed: `pip install -e \".[torch]\"` adds its rows."
-    print(report)
-    if args.write:
-        write_section(MARKERS, report)
+    publish(MARKERS, report, args.write)
     return 0
 
 

@@ -22,7 +22,7 @@ import statistics
 import sys
 import time
 
-from benchmarks.report import write_section
+from benchmarks.report import publish
 
 REPO = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 sys.path.insert(0, os.path.join(REPO, "tests", "hub"))
@@ -99,9 +99,7 @@ def main(argv=None):
         if errors:
             print("cleanup:", errors, file=sys.stderr)
     report = table(rows, load, args.students, args.rounds)
-    print(report)
-    if args.write:
-        write_section(MARKERS, report)
+    publish(MARKERS, report, args.write)
     return 0
 
 

@@ -14,3 +14,10 @@ def replace_between(text, markers, body):
 def write_section(markers, body, path=PERFORMANCE_MD):
     """Rewrite one generated section of docs/performance.md."""
     path.write_text(replace_between(path.read_text(), markers, body))
+
+
+def publish(markers, body, write):
+    """Print a benchmark's report; with ``write``, also into its section of docs/performance.md."""
+    print(body)
+    if write:
+        write_section(markers, body)
