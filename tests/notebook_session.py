@@ -8,17 +8,94 @@ and calls them directly with chosen arguments::
         assert nb.eval("len(fig.axes)") == 2
 
 ``eval`` returns any value that survives ``json`` (numbers, strings, lists, dicts).
+
+A test that runs an autograded test cell against a wrong answer (a mutant) asks for the cell's
+``verdict``: it passed, it was rejected (an ``AssertionError`` raised by a check of
+``nnlib.checks`` or by the cell's own ``raise AssertionError(...)``), or it broke (any other
+exception: a NameError or TypeError of the test cell, an error the answer raised outside a
+check). Only a rejection counts as the test cell catching the mutant; ``rejects`` and
+``accepts`` fail the test with the cell's traceback when it broke::
+
+    nb.run(wrong_answer)
+    assert nb.rejects(grade_cell_source(SOURCE, "teste_x"))
 """
 
 import json
 import os
+from dataclasses import dataclass
 from pathlib import Path
 
 import nbformat
 from jupyter_core.utils import run_sync
 from nbclient import NotebookClient
 
+from paths import ROOT
+
 MARK = "__NOTEBOOK_SESSION_VALUE__"
+
+# How a test cell's source ends, judged in the kernel. "rejected": an AssertionError whose innermost
+# frame is in the nnlib.checks module the notebook imported, or in the test cell's own code (a
+# `raise AssertionError(...)` the cell writes itself, in Portuguese); "broken": any other exception,
+# an AssertionError raised by the answer or by another library included.
+_JUDGE = '''
+def _notebook_session_judge(_src, _filename):
+    import os as _os, sys as _sys, traceback as _traceback
+    try:
+        exec(compile(_src, _filename, "exec"), globals())
+    except Exception as _error:
+        _frames = _traceback.extract_tb(_error.__traceback__)
+        _where = _frames[-1].filename if _frames else ""
+        _checks = getattr(_sys.modules.get("nnlib.checks"), "__file__", None)
+        if _checks is not None and _where and _os.path.realpath(_where) == _os.path.realpath(_checks):
+            _by = "nnlib.checks"
+        elif _where == _filename:
+            _by = "test cell"
+        else:
+            _by = None
+        _rejected = type(_error) is AssertionError and _by is not None
+        return {"outcome": "rejected" if _rejected else "broken", "error": type(_error).__name__,
+                "message": str(_error), "raised_in": _by or _where,
+                "traceback": "".join(_traceback.format_exception(type(_error), _error, _error.__traceback__))}
+    return {"outcome": "passed", "error": None, "message": "", "raised_in": None, "traceback": ""}
+'''
+
+
+@dataclass(frozen=True)
+class Verdict:
+    """How a test cell ended: ``outcome`` is "passed", "rejected" (by a check) or "broken"."""
+
+    outcome: str
+    error: str | None      # the exception's class name, None if it passed
+    message: str
+    raised_in: str | None  # "nnlib.checks", "test cell" or the file of the innermost frame
+    traceback: str
+
+    @property
+    def passed(self):
+        return self.outcome == "passed"
+
+    @property
+    def rejected(self):
+        """True only when an ``AssertionError`` of ``nnlib.checks`` or of the cell's own code failed it."""
+        return self.outcome == "rejected"
+
+    @property
+    def by_checks(self):
+        """Rejected by a check of ``nnlib.checks`` itself (not by the cell's own ``raise``)."""
+        return self.rejected and self.raised_in == "nnlib.checks"
+
+    @property
+    def broken(self):
+        return self.outcome == "broken"
+
+    def __str__(self):
+        return "passed" if self.passed else f"{self.outcome}: {self.error}: {self.message}"
+
+
+class TestCellBroke(AssertionError):
+    """A test cell raised something other than a check's failure: the test itself is wrong."""
+
+    __test__ = False  # not a pytest test class
 
 
 class NotebookSession:
@@ -60,20 +137,25 @@ class NotebookSession:
             raise AssertionError(f"code failed in the notebook's kernel:\n{code}\n{trace}")
         return outputs
 
-    def verdict(self, code):
-        """Exec ``code`` in the kernel; None if it ran, else ``'ExceptionName: message'``.
+    def verdict(self, code, filename="<test cell>"):
+        """Exec ``code`` (a test cell's source) in the kernel's namespace; return its ``Verdict``.
 
-        How a test shows that a test cell rejects a wrong answer (or accepts a right one).
+        Never raises for an error of ``code``: the verdict says whether a check rejected it
+        or something else broke it.
         """
-        self.run(
-            f"_src = {json.dumps(code)}\n"
-            "try:\n"
-            "    exec(_src, globals())\n"
-            "    _verdict = None\n"
-            "except Exception as _e:\n"
-            "    _verdict = type(_e).__name__ + ': ' + str(_e)\n"
-        )
-        return self.eval("_verdict")
+        if not getattr(self, "_judge_defined", False):
+            self.run(_JUDGE)
+            self._judge_defined = True
+        self.run(f"_notebook_session_src = {json.dumps(code)}")
+        return Verdict(**self.eval(f"_notebook_session_judge(_notebook_session_src, {filename!r})"))
+
+    def rejects(self, code, filename="<test cell>"):
+        """True if a check rejected ``code``, False if it passed; a broken cell fails the test."""
+        return not _unless_broken(self.verdict(code, filename), code).passed
+
+    def accepts(self, code, filename="<test cell>"):
+        """True if ``code`` passed, False if a check rejected it; a broken cell fails the test."""
+        return _unless_broken(self.verdict(code, filename), code).passed
 
     def eval(self, expression):
         """The value of ``expression`` in the kernel, passed back through json."""
@@ -85,9 +167,50 @@ class NotebookSession:
         raise AssertionError(f"no value came back for {expression!r}: {outputs}")
 
 
-def grade_cell_source(path, grade_id):
-    """The source of the cell whose nbgrader ``grade_id`` is ``grade_id`` in notebook ``path``."""
-    for cell in nbformat.read(str(path), as_version=4).cells:
+def _unless_broken(verdict, code):
+    if verdict.broken:
+        raise TestCellBroke(f"the test cell broke ({verdict.error}), it was not rejected by a check:\n"
+                            f"{verdict.traceback}\n--- the code run ---\n{code}")
+    return verdict
+
+
+PIXELS = ("import io as _io\nimport numpy as _np\n"
+          "from nnlib.liveplot import png_pixels as _png_pixels, figure_pixels as _full_draw, "
+          "differing_pixels as _differing_pixels\n")
+"""Kernel code that imports the pixel helpers the live-widget tests compare images with."""
+
+
+def notebook_path(folder, nb_id):
+    """``<repository>/<folder>/<nb_id>/<nb_id>.ipynb`` (folder: solutions, lectures, assignments)."""
+    return os.path.join(ROOT, folder, nb_id, nb_id + ".ipynb")
+
+
+def grade_cell(notebook, grade_id):
+    """The cell whose nbgrader ``grade_id`` is ``grade_id``; ``notebook`` is a path or a notebook node."""
+    nb = notebook if isinstance(notebook, nbformat.NotebookNode) else _read(str(notebook))
+    for cell in nb.cells:
         if cell.get("metadata", {}).get("nbgrader", {}).get("grade_id") == grade_id:
-            return cell.source
-    raise KeyError(f"no cell with grade_id {grade_id!r} in {path}")
+            return cell
+    where = "the notebook" if isinstance(notebook, nbformat.NotebookNode) else notebook
+    raise KeyError(f"no cell with grade_id {grade_id!r} in {where}")
+
+
+def grade_cell_source(notebook, grade_id):
+    """The source of the cell whose nbgrader ``grade_id`` is ``grade_id`` (``notebook``: path or node)."""
+    return grade_cell(notebook, grade_id).source
+
+
+def visible_part(source):
+    """A test cell's source before its hidden tests (what the student sees)."""
+    return source.split("### BEGIN HIDDEN TESTS")[0]
+
+
+def _read(path):
+    mtime = os.stat(path).st_mtime_ns
+    cached = _NOTEBOOKS.get(path)
+    if cached is None or cached[0] != mtime:
+        cached = _NOTEBOOKS[path] = (mtime, nbformat.read(path, as_version=4))
+    return cached[1]
+
+
+_NOTEBOOKS = {}

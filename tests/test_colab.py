@@ -19,10 +19,9 @@ from importlib.metadata import packages_distributions
 import nbformat
 import pytest
 
+from course import colab
+from paths import ROOT
 
-from course import colab  # noqa: E402
-
-ROOT = colab.ROOT
 URL = colab.repository_url()
 DEPS = colab.runtime_dependencies()
 NOTEBOOKS = colab.student_notebooks()

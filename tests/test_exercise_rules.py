@@ -76,10 +76,6 @@ Each rule reads the instructor sources ``solutions/<id>/<id>.ipynb`` statically 
    ``AssertionError`` from the check itself (from ``nnlib.checks``, or a ``raise
    AssertionError`` written in the test cell), not a ``NameError``/``TypeError`` crash nor an
    error raised by the answer's own code. Every autograded ``grade_id`` needs at least one entry.
-
-Notebooks under rewrite when these rules were written are listed in ``KNOWN_VIOLATIONS``
-with each exact violation: the tests still run on them, fail on any *new* violation and on
-a known one that disappeared (so the list is kept exact).
 """
 
 import ast
@@ -95,9 +91,10 @@ import nbformat
 import pytest
 
 
-from course import ROOT, notebook_ids  # noqa: E402
-from course.grading.notebook import without_magics  # noqa: E402
-from notebook_session import NotebookSession  # noqa: E402
+from course import notebook_ids
+from course.grading.notebook import without_magics
+from notebook_session import NotebookSession, notebook_path
+from paths import TESTS
 
 IDS = notebook_ids()
 HIDDEN = "### BEGIN HIDDEN TESTS"
@@ -107,7 +104,7 @@ RETURN_CALLS = {"float", "int", "bool", "list", "tuple", "dict", "str"}
 
 
 def src_path(nb_id):
-    return os.path.join(ROOT, "solutions", nb_id, nb_id + ".ipynb")
+    return notebook_path("solutions", nb_id)
 
 
 def read(nb_id):
@@ -646,7 +643,7 @@ def docstring_problems(nb_id, nb):
 
 
 def notebook_test_module(nb_id):
-    return os.path.join(ROOT, "tests", "lectures", f"test_{nb_id}.py")
+    return os.path.join(TESTS, "lectures", f"test_{nb_id}.py")
 
 
 def wrong_answers_module(nb_id):
@@ -778,17 +775,6 @@ def wrong_answer_verdicts(nb_id, wrong, setup="", answer_of=None):
 # ---------------------------------------------------------------------------------------
 # the tests
 
-# Notebooks being rewritten when these rules were written: the rule still runs on them and
-# is expected to fail there (strict xfail: a known violation that disappears fails too, so
-# the list stays exact). (rule, notebook) pairs; none left.
-KNOWN_VIOLATIONS = set()
-
-
-def per_notebook(rule):
-    return [pytest.param(nb_id, marks=pytest.mark.xfail(reason="being rewritten: known violations", strict=True))
-            if (rule, nb_id) in KNOWN_VIOLATIONS else nb_id
-            for nb_id in IDS]
-
 
 def test_one_contract_per_function_name():
     definitions = [d for nb_id in IDS for d in answer_functions(nb_id, read(nb_id))]
@@ -797,7 +783,7 @@ def test_one_contract_per_function_name():
     assert not problems, "\n".join(problems)
 
 
-@pytest.mark.parametrize("nb_id", per_notebook("visible_tests"))
+@pytest.mark.parametrize("nb_id", IDS)
 def test_visible_tests_do_not_reveal_hidden_values(nb_id):
     problems = visible_test_problems(nb_id, read(nb_id))
     assert not problems, "\n".join(problems)
@@ -809,7 +795,7 @@ def executed(nb_id):
         return session.nb
 
 
-@pytest.mark.parametrize("nb_id", per_notebook("questions"))
+@pytest.mark.parametrize("nb_id", IDS)
 def test_no_numeric_answer_above_its_question(nb_id):
     nb = read(nb_id)
     if any(is_question(cell) and answer_numbers(nb, i) for i, cell in enumerate(nb.cells)):
@@ -818,19 +804,19 @@ def test_no_numeric_answer_above_its_question(nb_id):
     assert not problems, "\n".join(problems)
 
 
-@pytest.mark.parametrize("nb_id", per_notebook("messages"))
+@pytest.mark.parametrize("nb_id", IDS)
 def test_visible_messages_do_not_quote_a_model_answer(nb_id):
     problems = message_problems(nb_id, read(nb_id))
     assert not problems, "\n".join(problems)
 
 
-@pytest.mark.parametrize("nb_id", per_notebook("docstrings"))
+@pytest.mark.parametrize("nb_id", IDS)
 def test_stub_docstrings_are_portuguese(nb_id):
     problems = docstring_problems(nb_id, read(nb_id))
     assert not problems, "\n".join(problems)
 
 
-@pytest.mark.parametrize("nb_id", per_notebook("wrong_answers"))
+@pytest.mark.parametrize("nb_id", IDS)
 def test_visible_tests_reject_the_named_wrong_answers(nb_id):
     """Each autograded exercise lists wrong answers (WRONG_ANSWERS in its test module); the
     visible test rejects each one with its own check's AssertionError."""

@@ -29,11 +29,9 @@ import re
 import nbformat
 import pytest
 
-TESTS = os.path.dirname(os.path.abspath(__file__))
-
-from course import ROOT, notebook_ids, release_dir_for  # noqa: E402
-from course.grading.notebook import answer_names, top_level_names, without_magics  # noqa: E402
-from notebook_session import NotebookSession  # noqa: E402
+from course import notebook_ids, release_dir_for
+from course.grading.notebook import answer_names, top_level_names, without_magics
+from notebook_session import NotebookSession, notebook_path
 
 IDS = notebook_ids()
 MARKER = re.compile(r"# Testa ([A-Za-z_]\w*):")
@@ -47,11 +45,11 @@ EXECUTED = ["aula01_online_batch_minibatch", "aula02_sgd_passo_aprendizagem", "a
 
 
 def src_path(nb_id):
-    return os.path.join(ROOT, "solutions", nb_id, nb_id + ".ipynb")
+    return notebook_path("solutions", nb_id)
 
 
 def release_path(nb_id):
-    return os.path.join(ROOT, release_dir_for(nb_id), nb_id, nb_id + ".ipynb")
+    return notebook_path(release_dir_for(nb_id), nb_id)
 
 
 def nbg(cell):

@@ -19,7 +19,8 @@ import urllib.request
 import nbformat
 import pytest
 
-ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
+from notebook_session import notebook_path
+from paths import ROOT
 AULA, LISTA = "aula02_sgd_passo_aprendizagem", "lista02_inicializacao_treinamento"
 TOKEN = "t320-test-token"
 
@@ -88,7 +89,7 @@ def test_generate_button_writes_the_committed_student_version(server, nb_id, fol
     out = os.path.join(server["base"], folder, nb_id, nb_id + ".ipynb")
     assert os.path.exists(out), f"Generate did not write {folder}/{nb_id}"
     assert not os.path.exists(os.path.join(server["base"], other, nb_id))
-    assert cells(out) == cells(os.path.join(ROOT, folder, nb_id, nb_id + ".ipynb"))
+    assert cells(out) == cells(notebook_path(folder, nb_id))
     assert "colab.research.google.com" in cells(out)[0][1]
 
 

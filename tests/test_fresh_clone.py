@@ -14,8 +14,9 @@ import tempfile
 
 import pytest
 
-ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
-FIXTURE = os.path.join(ROOT, "tests", "hostile", "lista00_exemplo.ipynb")
+from paths import ROOT, TESTS
+
+FIXTURE = os.path.join(TESTS, "hostile", "lista00_exemplo.ipynb")
 
 
 @pytest.fixture(scope="module")

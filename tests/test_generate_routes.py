@@ -15,9 +15,9 @@ import sys
 import nbformat
 import pytest
 
-ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
-
-from course import make_api  # noqa: E402
+from course import make_api
+from notebook_session import notebook_path
+from paths import ROOT
 
 AULA, LISTA = "aula01_online_batch_minibatch", "lista01_otimizadores"
 
@@ -40,7 +40,7 @@ def cells(path):
 
 
 def committed(nb_id, folder):
-    return os.path.join(ROOT, folder, nb_id, nb_id + ".ipynb")
+    return notebook_path(folder, nb_id)
 
 
 def test_nbgrader_api_generation_goes_where_make_release_puts_it(course):

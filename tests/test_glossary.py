@@ -14,8 +14,9 @@ import re
 import nbformat
 import pytest
 
-
-from course import ROOT, notebook_ids  # noqa: E402
+from course import notebook_ids
+from notebook_session import notebook_path
+from paths import ROOT
 
 GLOSSARY = os.path.join(ROOT, "docs", "glossary.md")
 
@@ -45,11 +46,6 @@ WRONG_FORMS = {
         "momentum, método do momento ou termo momento",
 }
 
-# notebooks being rewritten when this test was written, with the wrong forms they still use
-# (the test still runs on them and is expected to fail there; strict, so the list stays exact).
-KNOWN_VIOLATIONS = set()
-
-
 def prose(markdown):
     """``markdown`` without code, math, links, URLs and double-quoted titles."""
     text = re.sub(r"```.*?```", " ", markdown, flags=re.S)
@@ -63,7 +59,7 @@ def prose(markdown):
 
 
 def wrong_forms(nb_id):
-    nb = nbformat.read(os.path.join(ROOT, "solutions", nb_id, nb_id + ".ipynb"), as_version=4)
+    nb = nbformat.read(notebook_path("solutions", nb_id), as_version=4)
     problems = []
     for index, cell in enumerate(nb.cells):
         if cell.cell_type != "markdown" or cell.get("metadata", {}).get("nbgrader", {}).get("solution"):
@@ -75,10 +71,7 @@ def wrong_forms(nb_id):
     return problems
 
 
-@pytest.mark.parametrize("nb_id", [
-    pytest.param(nb_id, marks=pytest.mark.xfail(reason="being rewritten; known wrong forms", strict=True))
-    if nb_id in KNOWN_VIOLATIONS else nb_id
-    for nb_id in notebook_ids()])
+@pytest.mark.parametrize("nb_id", notebook_ids())
 def test_markdown_uses_the_glossary_forms(nb_id):
     problems = wrong_forms(nb_id)
     assert not problems, "formas fora do glossário (docs/glossary.md):\n" + "\n".join(problems)

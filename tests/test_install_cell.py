@@ -14,11 +14,9 @@ import shutil
 import subprocess
 import sys
 
+from course import colab
+from paths import ROOT
 
-
-from course import colab  # noqa: E402
-
-ROOT = colab.ROOT
 TINY_TRAIN = """
 import numpy as np
 from nnlib import data, optim

@@ -7,19 +7,16 @@ then restore the model solution.
 """
 
 import math
-import os
 
 import nbformat
 import pytest
 
-TESTS = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
-
-from notebook_layout import layout_problems  # noqa: E402
-from notebook_session import NotebookSession  # noqa: E402
+from notebook_layout import layout_problems
+from notebook_session import PIXELS, NotebookSession, grade_cell_source, notebook_path
 
 NB_ID = "aula01_online_batch_minibatch"
-SOURCE = os.path.join(os.path.dirname(TESTS), "solutions", NB_ID, NB_ID + ".ipynb")
-STUDENT = os.path.join(os.path.dirname(TESTS), "lectures", NB_ID, NB_ID + ".ipynb")
+SOURCE = notebook_path("solutions", NB_ID)
+STUDENT = notebook_path("lectures", NB_ID)
 
 
 @pytest.fixture(scope="module")
@@ -39,13 +36,6 @@ def nb():
             "live, live_artists, controles = painel_lote.live, painel_lote.artistas, painel_lote.controles\n"
         )
         yield session
-
-
-def cell_source(nb, grade_id):
-    for cell in nb.nb.cells:
-        if cell.get("metadata", {}).get("nbgrader", {}).get("grade_id") == grade_id:
-            return cell.source
-    raise KeyError(grade_id)
 
 
 # --------------------------------------------------------------------------- widget
@@ -76,11 +66,6 @@ def test_widget_shows_divergence(nb):
 
 
 # --------------------------------------------------------------------------- live widget
-PIXELS = ("import io as _io\nimport numpy as _np\n"
-          "from nnlib.liveplot import png_pixels as _png_pixels, figure_pixels as _full_draw, "
-          "differing_pixels as _differing_pixels\n")
-
-
 def test_live_callback_returns_png_that_follows_the_sliders(nb):
     nb.run(PIXELS + "_png_a = show_batch_size(20, 0.1)\n_png_b = show_batch_size(5, 0.1)\n"
            "_png_c = show_batch_size(5, 0.3)")
@@ -220,23 +205,21 @@ def test_variance_follows_one_over_m_law(nb):
 
 # --------------------------------------------------------------------------- exercises
 def check_rejects(nb, grade_id, solution_id, wrong_code):
-    """The test cell fails with ``wrong_code`` defining the answer; passes with the solution."""
+    """A check of the test cell rejects ``wrong_code`` defining the answer (a crash fails the test)."""
     nb.run(wrong_code)
     try:
-        with pytest.raises(AssertionError):
-            nb.run(cell_source(nb, grade_id))
+        assert nb.rejects(grade_cell_source(SOURCE, grade_id)), f"{grade_id} passed the wrong answer"
     finally:
-        nb.run(cell_source(nb, solution_id))
+        nb.run(grade_cell_source(SOURCE, solution_id))
 
 
 @pytest.mark.parametrize("grade_id", ["teste_local_gradient", "teste_full_gradient_from_local",
                                       "teste_minibatch_indices"])
 def test_solution_passes(nb, grade_id):
-    nb.run(cell_source(nb, grade_id))
+    assert nb.accepts(grade_cell_source(SOURCE, grade_id))
 
 
 LOCAL_WRONG = {
-    "blank": "def local_gradient(x, d, w):\n    raise NotImplementedError()",
     "sign": "def local_gradient(x, d, w):\n    return 2.0 * (d - w @ x) * x",
     "no_factor_2": "def local_gradient(x, d, w):\n    return -(d - w @ x) * x",
     "list": "def local_gradient(x, d, w):\n    return list(-2.0 * (d - w @ x) * x)",
@@ -254,7 +237,6 @@ def test_local_gradient_cell_rejects(nb, name):
 
 
 FULL_WRONG = {
-    "blank": "def full_gradient_from_local(grad_fn_single, X, y, w):\n    raise NotImplementedError()",
     "sum": "def full_gradient_from_local(grad_fn_single, X, y, w):\n"
            "    return np.sum([grad_fn_single(X[n], y[n], w) for n in range(len(X))], axis=0)",
     "whole_batch_call": "def full_gradient_from_local(grad_fn_single, X, y, w):\n"
@@ -282,7 +264,6 @@ def _gen(body):
 
 
 MINIBATCH_WRONG = {
-    "blank": "def minibatch_indices(N, m, rng):\n    raise NotImplementedError()",
     "array_split": _gen("    return list(np.array_split(rng.permutation(N), -(-N // m)))\n"),
     "with_replacement": _gen("    return [rng.integers(0, N, size=min(m, N - s)) for s in range(0, N, m)]\n"),
     "no_shuffle": _gen("    order = np.arange(N)\n    return [order[s:s + m] for s in range(0, N, m)]\n"),
@@ -321,6 +302,22 @@ def test_minibatch_cell_rejects(nb, name):
     check_rejects(nb, "teste_minibatch_indices", "minibatch_indices", MINIBATCH_WRONG[name])
 
 
+# The student version's stubs: their NotImplementedError stops the test cell (no points), which is
+# not a check rejecting a wrong answer (the cells call the answer directly, not through call_answer).
+BLANK = {"teste_local_gradient": "local_gradient", "teste_full_gradient_from_local": "full_gradient_from_local",
+         "teste_minibatch_indices": "minibatch_indices"}
+
+
+@pytest.mark.parametrize("grade_id", sorted(BLANK))
+def test_blank_stub_stops_the_cell(nb, grade_id):
+    nb.run(f"def {BLANK[grade_id]}(*args, **kwargs):\n    raise NotImplementedError()")
+    try:
+        verdict = nb.verdict(grade_cell_source(SOURCE, grade_id))
+    finally:
+        nb.run(grade_cell_source(SOURCE, BLANK[grade_id]))
+    assert verdict.broken and verdict.error == "NotImplementedError", str(verdict)
+
+
 def test_alternative_correct_minibatch_passes(nb):
     """A different correct sampler (rng.choice without replacement, a while loop) also passes."""
     good = ("def minibatch_indices(N, m, rng):\n"
@@ -334,9 +331,9 @@ def test_alternative_correct_minibatch_passes(nb):
             "    return lotes\n")
     nb.run(good)
     try:
-        nb.run(cell_source(nb, "teste_minibatch_indices"))
+        assert nb.accepts(grade_cell_source(SOURCE, "teste_minibatch_indices"))
     finally:
-        nb.run(cell_source(nb, "minibatch_indices"))
+        nb.run(grade_cell_source(SOURCE, "minibatch_indices"))
 
 
 def test_source_notebook_metadata():
@@ -372,17 +369,17 @@ VISIBLE_TESTS = ["teste_local_gradient", "teste_full_gradient_from_local", "test
 def test_visible_tests_print_no_expected_value(nb, grade_id):
     """#13: the visible part checks properties; checks.check_close (which prints the expected
     value) is used only in the hidden part."""
-    visible = cell_source(nb, grade_id).split("### BEGIN HIDDEN TESTS")[0]
+    visible = grade_cell_source(SOURCE, grade_id).split("### BEGIN HIDDEN TESTS")[0]
     assert "check_close" not in visible and "check_scalar(" not in visible.replace("check_scalar(len", "")
     assert "esperava" not in visible
 
 
 # The named wrong answers each visible test rejects (tests/test_exercise_rules.py, rule 6): the
-# misconceptions of each exercise, from the lists above (the blank stub is not a misconception).
+# misconceptions of each exercise, from the lists above (the blank stub is apart: BLANK).
 WRONG_ANSWERS = {
-    "teste_local_gradient": {name: code for name, code in LOCAL_WRONG.items() if name != "blank"},
-    "teste_full_gradient_from_local": {name: code for name, code in FULL_WRONG.items() if name != "blank"},
+    "teste_local_gradient": dict(LOCAL_WRONG),
+    "teste_full_gradient_from_local": dict(FULL_WRONG),
     # a float m is left to the hidden tests (the visible ones try m = 0 and m = N + 1)
     "teste_minibatch_indices": {name: code for name, code in MINIBATCH_WRONG.items()
-                                if name not in ("blank", "accepts_float_m")},
+                                if name != "accepts_float_m"},
 }

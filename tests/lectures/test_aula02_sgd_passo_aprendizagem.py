@@ -5,22 +5,15 @@ variables. The exercise test cells are also run against wrong answers (mutants),
 they must reject, and the alpha exercise is checked to be solvable by a range of alphas.
 """
 
-from pathlib import Path
-
 import nbformat
 import pytest
 
-from notebook_layout import layout_problems  # noqa: E402
-from notebook_session import NotebookSession, grade_cell_source  # noqa: E402
+from notebook_layout import layout_problems
+from notebook_session import PIXELS, NotebookSession, grade_cell_source, notebook_path, visible_part
 
 NB_ID = "aula02_sgd_passo_aprendizagem"
-ROOT = Path(__file__).resolve().parents[2]
-SOURCE = ROOT / "solutions" / NB_ID / f"{NB_ID}.ipynb"
-STUDENT = ROOT / "lectures" / NB_ID / f"{NB_ID}.ipynb"
-
-
-def cell_source(grade_id):
-    return grade_cell_source(SOURCE, grade_id)
+SOURCE = notebook_path("solutions", NB_ID)
+STUDENT = notebook_path("lectures", NB_ID)
 
 
 @pytest.fixture(scope="module")
@@ -31,15 +24,6 @@ def nb():
                     "show_schedule_training = painel_reducao.atualizar\n"
                     "live, live_artists, controles = painel_reducao.live, painel_reducao.artistas, painel_reducao.controles")
         yield session
-
-
-def passes(nb, code):
-    """True if ``code`` runs without error in the notebook's kernel."""
-    try:
-        nb.run(code)
-    except AssertionError:
-        return False
-    return True
 
 
 # ------------------------------------------------------------------ widget callback
@@ -105,9 +89,6 @@ def test_widget_sliders_redraw_the_image_once_per_change(nb):
 
 
 # ------------------------------------------------------------------ live widget
-PIXELS = ("import io as _io\nimport numpy as _np\n"
-          "from nnlib.liveplot import png_pixels as _png_pixels, figure_pixels as _full_draw, "
-          "differing_pixels as _differing_pixels\n")
 PNG_MAGIC = "b'\\x89PNG\\r\\n\\x1a\\n'"
 
 
@@ -279,55 +260,59 @@ def define(check, body):
 @pytest.fixture()
 def restore_solution(nb):
     yield
-    nb.run(cell_source("linear_decay"))
-
-
-def visible_part(src):
-    return src.split("### BEGIN HIDDEN TESTS")[0]
+    nb.run(grade_cell_source(SOURCE, "linear_decay"))
 
 
 def test_linear_decay_test_cell_accepts_correct_answers(nb, restore_solution):
-    test = cell_source("teste_linear_decay")
-    assert passes(nb, cell_source("linear_decay") + "\n" + test)
+    test = grade_cell_source(SOURCE, "teste_linear_decay")
+    nb.run(grade_cell_source(SOURCE, "linear_decay"))
+    assert nb.accepts(test)
     # an independent correct answer written differently passes too
     alt = ("def linear_decay(j, alpha0, alpha_tau, tau):\n"
            "    if j < 0:\n        raise ValueError(f'iteração negativa: j = {j!r}')\n"
            "    if j >= tau:\n        return float(alpha_tau)\n"
            "    return float(alpha0 + (alpha_tau - alpha0) * j / tau)\n")
-    assert passes(nb, alt + test)
+    nb.run(alt)
+    assert nb.accepts(test)
 
 
 @pytest.mark.parametrize("name", sorted(MUTANTS))
 def test_linear_decay_test_cell_rejects_wrong_formula(nb, restore_solution, name):
-    assert not passes(nb, define(GOOD_CHECK, MUTANTS[name]) + cell_source("teste_linear_decay")), name
+    nb.run(define(GOOD_CHECK, MUTANTS[name]))
+    assert nb.rejects(grade_cell_source(SOURCE, "teste_linear_decay")), name
 
 
 @pytest.mark.parametrize("name", sorted(J_CHECK))
 def test_linear_decay_test_cell_rejects_bad_j_handling(nb, restore_solution, name):
-    assert not passes(nb, define(J_CHECK[name], CORRECT) + cell_source("teste_linear_decay")), name
+    nb.run(define(J_CHECK[name], CORRECT))
+    assert nb.rejects(grade_cell_source(SOURCE, "teste_linear_decay")), name
 
 
 def test_linear_decay_hidden_tests_catch_what_visible_miss(nb, restore_solution):
-    test = cell_source("teste_linear_decay")
+    test = grade_cell_source(SOURCE, "teste_linear_decay")
     numpy_int = ("def linear_decay(j, alpha0, alpha_tau, tau):\n"
                  "    if j < 0:\n        raise ValueError(f'j = {j}')\n"
                  "    if type(j) is not int:\n        return alpha0 * 1.0 if j == 0 else np.float64(alpha_tau)\n"
                  "    frac = min(j / tau, 1.0)\n    return float((1 - frac) * alpha0 + frac * alpha_tau)\n")
     for code in (define(J_CHECK["integers_only"], CORRECT),
                  numpy_int):
-        assert passes(nb, code + visible_part(test))
-        assert not passes(nb, code + test)
+        nb.run(code)
+        assert nb.accepts(visible_part(test))
+        assert nb.rejects(test)
 
 
 def test_linear_decay_blank_answer_fails(nb, restore_solution):
     blank = ("def linear_decay(j, alpha0, alpha_tau, tau):\n"
              "    # YOUR CODE HERE\n    raise NotImplementedError()\n")
-    assert not passes(nb, blank + visible_part(cell_source("teste_linear_decay")))
+    nb.run(blank)
+    verdict = nb.verdict(visible_part(grade_cell_source(SOURCE, "teste_linear_decay")))
+    # the stub's own error stops the cell (no points): the cell calls the answer directly
+    assert verdict.broken and verdict.error == "NotImplementedError", str(verdict)
 
 
 def test_visible_tests_print_no_expected_value():
     """#13: the visible part checks properties; exact values only in the hidden part."""
-    visible = visible_part(cell_source("teste_linear_decay"))
+    visible = visible_part(grade_cell_source(SOURCE, "teste_linear_decay"))
     assert "check_close" not in visible and "check_scalar" not in visible and "esperava" not in visible
     statement = next(c.source for c in nbformat.read(SOURCE, as_version=4).cells if "Escreva `linear_decay" in c.source)
     assert "np.minimum" not in statement   # the old hint was the solution
@@ -361,23 +346,27 @@ def restore_alpha(nb):
 
 @pytest.mark.parametrize("alpha", ["0.08", "0.1", "0.15", "0.2", "np.float64(0.12)"])
 def test_alpha_exercise_solved_by_a_range(nb, restore_alpha, alpha):
-    assert passes(nb, f"alpha_escolhido = {alpha}\n" + cell_source("teste_alpha_escolhido"))
+    nb.run(f"alpha_escolhido = {alpha}")
+    assert nb.accepts(grade_cell_source(SOURCE, "teste_alpha_escolhido"))
 
 
 @pytest.mark.parametrize("alpha", ["0.01", "0.05", "0.07", "0.5", "1.0", "3.0", "-0.1", "'0.15'",
                                    "True", "np.array([0.15])"])
 def test_alpha_exercise_rejects_bad_choices(nb, restore_alpha, alpha):
-    assert not passes(nb, f"alpha_escolhido = {alpha}\n" + cell_source("teste_alpha_escolhido"))
+    nb.run(f"alpha_escolhido = {alpha}")
+    assert nb.rejects(grade_cell_source(SOURCE, "teste_alpha_escolhido"))
 
 
 def test_alpha_exercise_blank_fails(nb, restore_alpha):
-    assert not passes(nb, "del alpha_escolhido\n" + cell_source("teste_alpha_escolhido"))
+    nb.run("del alpha_escolhido")   # the stub cell raises before it binds the name
+    verdict = nb.verdict(grade_cell_source(SOURCE, "teste_alpha_escolhido"))
+    assert verdict.broken and verdict.error == "NameError", str(verdict)
 
 
 def test_alpha_exercise_matches_notebook_helper(nb):
     # the locked helper the students use trains the same problem the test cell grades
     j_helper = nb.eval("float(train_exercise(0.15, seed=0).J[-1])")
-    nb.run(cell_source("teste_alpha_escolhido"))
+    nb.run(grade_cell_source(SOURCE, "teste_alpha_escolhido"))
     assert nb.eval("_J0") == pytest.approx(j_helper, rel=1e-12)
     assert nb.eval("J_TARGET") == 0.24
 

@@ -6,26 +6,18 @@ that every usual mistake loses the points.
 """
 
 import json
-import os
 
 import nbformat
+import numpy as np
 import pytest
 
-from notebook_layout import layout_problems  # noqa: E402
-from notebook_session import NotebookSession, grade_cell_source  # noqa: E402
+from nnlib import optim
+from notebook_layout import layout_problems
+from notebook_session import PIXELS, NotebookSession, grade_cell_source, notebook_path, visible_part
 
-import numpy as np  # noqa: E402
-
-from nnlib import optim  # noqa: E402
-
-ROOT = os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
 NB_ID = "aula03_momentum_nesterov"
-SOURCE = os.path.join(ROOT, "solutions", NB_ID, NB_ID + ".ipynb")
-STUDENT = os.path.join(ROOT, "lectures", NB_ID, NB_ID + ".ipynb")
-
-
-def cell_source(grade_id):
-    return grade_cell_source(SOURCE, grade_id)
+SOURCE = notebook_path("solutions", NB_ID)
+STUDENT = notebook_path("lectures", NB_ID)
 
 
 @pytest.fixture(scope="module")
@@ -38,15 +30,12 @@ def nb():
         yield session
 
 
-def run_test_cell(nb, grade_id, rename=None):
-    """Run a test cell's code in the kernel; return None if it passed, else the error text.
-
-    ``rename`` maps a class name of the answer to another name defined in the kernel.
-    """
-    src = cell_source(grade_id)
+def renamed_test_cell(grade_id, rename=None):
+    """A test cell's source; ``rename`` maps a class name of the answer to another name defined in the kernel."""
+    src = grade_cell_source(SOURCE, grade_id)
     for old, new in (rename or {}).items():
         src = src.replace(old, new)
-    return nb.verdict(src)
+    return src
 
 
 # ------------------------------------------------------------------ widget callback
@@ -84,11 +73,6 @@ def test_widget_marks_divergence(nb):
     assert labels[0] == "gradiente descendente (diverge)"   # α b = 2.2 > 2
     assert labels[1] == "momentum"                           # α b < 2 (1 + μ) = 3
     assert labels[2] == "Nesterov (diverge)"                 # α b > 2 (1 + μ) / (1 + 2 μ) = 1.5
-
-
-PIXELS = ("import io as _io\nimport numpy as _np\n"
-          "from nnlib.liveplot import png_pixels as _png_pixels, figure_pixels as _full_draw, "
-          "differing_pixels as _differing_pixels\n")
 
 
 def test_widget_callback_returns_png(nb):
@@ -164,7 +148,7 @@ def test_solutions_match_nnlib(nb):
 
 def test_source_test_cells_pass(nb):
     for gid in ("teste_my_momentum", "teste_my_nesterov", "teste_epocas_momentum"):
-        assert run_test_cell(nb, gid) is None, gid
+        assert nb.accepts(renamed_test_cell(gid)), gid
 
 
 # ------------------------------------------------------------------ test cells catch mistakes
@@ -350,30 +334,30 @@ def mutants(nb):
 
 @pytest.mark.parametrize("mutant", sorted(set(MOMENTUM_MUTANTS)))
 def test_momentum_cell_catches(mutants, mutant):
-    verdict = run_test_cell(mutants, "teste_my_momentum", {"MyMomentum": mutant})
-    assert verdict is not None, f"{mutant} passed the MyMomentum test cell"
+    assert mutants.rejects(renamed_test_cell("teste_my_momentum", {"MyMomentum": mutant})), \
+        f"{mutant} passed the MyMomentum test cell"
 
 
 @pytest.mark.parametrize("mutant", NESTEROV_MUTANTS)
 def test_nesterov_cell_catches(mutants, mutant):
-    verdict = run_test_cell(mutants, "teste_my_nesterov", {"MyNesterov": mutant})
-    assert verdict is not None, f"{mutant} passed the MyNesterov test cell"
+    assert mutants.rejects(renamed_test_cell("teste_my_nesterov", {"MyNesterov": mutant})), \
+        f"{mutant} passed the MyNesterov test cell"
 
 
 def test_nesterov_cell_accepts_equivalent_form(mutants):
     """A correct implementation written in another order still gets the points."""
-    assert run_test_cell(mutants, "teste_my_nesterov", {"MyNesterov": "N_after"}) is None
+    assert mutants.accepts(renamed_test_cell("teste_my_nesterov", {"MyNesterov": "N_after"}))
 
 
 def test_momentum_mutants_that_visible_tests_already_catch(mutants):
     """The visible part (before the hidden tests) catches the plain sign mistake."""
-    visible = cell_source("teste_my_momentum").split("### BEGIN HIDDEN TESTS")[0]
-    mutants.run(f"_vis = {json.dumps(visible)}")
-    mutants.run("MyMomentum_backup = MyMomentum; MyMomentum = M_sign\n"
-                "try:\n    exec(_vis, globals()); _v = None\n"
-                "except AssertionError as e:\n    _v = str(e)\n"
-                "finally:\n    MyMomentum = MyMomentum_backup")
-    assert "1º passo" in mutants.eval("_v")
+    visible = visible_part(renamed_test_cell("teste_my_momentum"))
+    mutants.run("MyMomentum_backup = MyMomentum; MyMomentum = M_sign")
+    try:
+        verdict = mutants.verdict(visible)
+    finally:
+        mutants.run("MyMomentum = MyMomentum_backup")
+    assert verdict.rejected and "1º passo" in verdict.message, verdict.traceback
 
 
 @pytest.mark.parametrize("values,where", [
@@ -388,16 +372,12 @@ def test_epochs_cell_catches(nb, values, where):
     nb.run(f"_keep = (epochs_sem_momentum, epochs_com_momentum); "
            f"epochs_sem_momentum, epochs_com_momentum = {sem!r}, {com!r}")
     try:
-        verdict = run_test_cell(nb, "teste_epocas_momentum")
-        visible = cell_source("teste_epocas_momentum").split("### BEGIN HIDDEN TESTS")[0]
-        nb.run(f"_vis = {json.dumps(visible)}\n"
-               "try:\n    exec(_vis, globals()); _v = None\n"
-               "except AssertionError as e:\n    _v = str(e)")
-        visible_verdict = nb.eval("_v")
+        rejected = nb.rejects(renamed_test_cell("teste_epocas_momentum"))
+        rejected_by_visible = nb.rejects(visible_part(renamed_test_cell("teste_epocas_momentum")))
     finally:
         nb.run("epochs_sem_momentum, epochs_com_momentum = _keep")
-    assert verdict is not None
-    assert (visible_verdict is not None) == (where == "visible")
+    assert rejected
+    assert rejected_by_visible == (where == "visible")
 
 
 def test_epochs_values(nb):
@@ -538,7 +518,7 @@ def test_title_and_sections():
 
 @pytest.mark.parametrize("grade_id", ["teste_my_momentum", "teste_my_nesterov", "teste_epocas_momentum"])
 def test_visible_tests_print_no_expected_value(grade_id):
-    visible = cell_source(grade_id).split("### BEGIN HIDDEN TESTS")[0]
+    visible = visible_part(grade_cell_source(SOURCE, grade_id))
     assert "check_close" not in visible and "esperava" not in visible
 
 

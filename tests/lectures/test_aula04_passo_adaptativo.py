@@ -20,32 +20,22 @@ One kernel executes the nbgrader source once (module-scoped fixture); then
 - the "Conferência final" runs the visible tests again and reports each exercise.
 """
 
-import os
-
 import nbformat
 import numpy as np
 import pytest
 
 
-from notebook_layout import layout_problems  # noqa: E402
-from notebook_session import NotebookSession  # noqa: E402
+from notebook_layout import layout_problems
+from notebook_session import PIXELS, NotebookSession, grade_cell, grade_cell_source, notebook_path
 
-ROOT = os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
 NB_ID = "aula04_passo_adaptativo"
-NB_PATH = os.path.join(ROOT, "solutions", NB_ID, NB_ID + ".ipynb")
+NB_PATH = notebook_path("solutions", NB_ID)
 NOTEBOOK = nbformat.read(NB_PATH, as_version=4)
-STUDENT_PATH = os.path.join(ROOT, "lectures", NB_ID, NB_ID + ".ipynb")
+STUDENT_PATH = notebook_path("lectures", NB_ID)
 
 
 TEST_IDS = ("teste_adagrad_norm_step", "teste_adagrad_effective_step",
             "teste_rmsprop_centered_step", "teste_adamax_step")
-
-
-def cell_by_grade_id(grade_id):
-    for cell in NOTEBOOK.cells:
-        if cell.metadata.get("nbgrader", {}).get("grade_id") == grade_id:
-            return cell
-    raise KeyError(grade_id)
 
 
 @pytest.fixture(scope="module")
@@ -64,11 +54,11 @@ def test_exercises_and_points():
     assert {k: v["points"] for k, v in graded.items()} == {
         "teste_adagrad_norm_step": 2, "teste_adagrad_effective_step": 2,
         "teste_rmsprop_centered_step": 2, "teste_adamax_step": 3, "pergunta_correcao_vies": 2}
-    question = cell_by_grade_id("pergunta_correcao_vies")
+    question = grade_cell(NOTEBOOK, "pergunta_correcao_vies")
     assert question.cell_type == "markdown" and question.metadata["nbgrader"]["solution"]
     assert "Rubrica" in question.source and "Resposta modelo" in question.source
     for grade_id in TEST_IDS:
-        src = cell_by_grade_id(grade_id).source
+        src = grade_cell_source(NOTEBOOK, grade_id)
         assert src.startswith(f"# Testa {grade_id.removeprefix('teste_')}:")
         visible, hidden = src.split("### BEGIN HIDDEN TESTS")
         # visible: properties in words (check_true), no expected value printed; exact values hidden
@@ -103,7 +93,7 @@ def test_grading_mode_skips_widget_and_slow_demos():
                            "'digits_results')]") == [False, False, False, False]
         # entering the session raised if any cell not tagged raises-exception failed
         for grade_id in TEST_IDS:
-            graded.run(cell_by_grade_id(grade_id).source)
+            graded.run(grade_cell_source(NOTEBOOK, grade_id))
 
 
 # ----------------------------------------------------------------------------- widget callback
@@ -303,9 +293,9 @@ def test_preconditioning_widget_redraws_what_a_full_figure_shows(nb):
     for kappa, angle in [(10, 45), (1000, 0), (1, 15), (100, 30)]:
         nb.run(f"_png = painel_pre.atualizar(kappa={kappa}, angle={angle})")
         assert nb.eval("_png[:4] == b'\\x89PNG'")
-        assert nb.eval(f"_mismatch(_png, figures.preconditioning_figure(precondition_run({kappa}, {angle})))") == 0
+        assert nb.eval(f"_differing_pixels(_png, figures.preconditioning_figure(precondition_run({kappa}, {angle})))") == 0
     nb.run("_a = painel_pre.atualizar(kappa=100, angle=0)\n_b = painel_pre.atualizar(kappa=100, angle=45)")
-    assert nb.eval("bool((_pixels(_a) != _pixels(_b)).any())")
+    assert nb.eval("bool((_png_pixels(_a) != _png_pixels(_b)).any())")
 
 
 @pytest.fixture(scope="module")
@@ -506,26 +496,22 @@ def {name}(*args, **kwargs):
 
 
 def restore(nb, answer_id):
-    nb.run(cell_by_grade_id(answer_id).source)
+    nb.run(grade_cell_source(NOTEBOOK, answer_id))
 
 
 def run_test_cell(nb, test_id):
-    """Run a test cell in the kernel; return None if it passes, else "ExceptionType: message"."""
-    source = cell_by_grade_id(test_id).source
-    nb.run("_cell_error = None\n"
-           "try:\n"
-           f"    exec(compile({source!r}, {test_id!r}, 'exec'), globals())\n"
-           "except BaseException as _e:\n"
-           "    _cell_error = type(_e).__name__ + ': ' + str(_e)\n"
-           "plt.close('all')")
-    return nb.eval("_cell_error")
+    """The ``Verdict`` of a test cell run in the kernel (passed, rejected by a check, broken)."""
+    verdict = nb.verdict(grade_cell_source(NOTEBOOK, test_id), filename=test_id)
+    nb.run("plt.close('all')")
+    return verdict
 
 
 @pytest.mark.parametrize("answer_id", sorted(EXERCISES))
 def test_test_cell_passes_with_the_model_solution(nb, answer_id):
     test_id, _ = EXERCISES[answer_id]
     restore(nb, answer_id)
-    assert run_test_cell(nb, test_id) is None
+    verdict = run_test_cell(nb, test_id)
+    assert verdict.passed, verdict.traceback
 
 
 CASES = [(answer_id, bug) for answer_id, (_, bugs) in sorted(EXERCISES.items()) for bug in bugs]
@@ -536,11 +522,11 @@ def test_test_cell_catches_wrong_answer(nb, answer_id, bug):
     test_id, bugs = EXERCISES[answer_id]
     nb.run(bugs[bug])
     try:
-        error = run_test_cell(nb, test_id)
+        verdict = run_test_cell(nb, test_id)
     finally:
         restore(nb, answer_id)
-    # fails through an AssertionError of nnlib.checks (not a typo in the wrong answer above)
-    assert error is not None and error.startswith("AssertionError: "), error
+    # rejected by a check (not a typo in the wrong answer above, nor a crash of the cell)
+    assert verdict.rejected, verdict.traceback or f"{bug} passed {test_id}"
 
 
 @pytest.mark.parametrize("answer_id", sorted(EXERCISES))
@@ -548,10 +534,11 @@ def test_test_cell_fails_on_the_blank_stub(nb, answer_id):
     test_id, _ = EXERCISES[answer_id]
     nb.run(STUB.format(name=answer_id))
     try:
-        error = run_test_cell(nb, test_id)
+        verdict = run_test_cell(nb, test_id)
     finally:
         restore(nb, answer_id)
-    assert error is not None and error.startswith("NotImplementedError"), error
+    # the stub's own error stops the cell, as in the student's Run All
+    assert verdict.broken and verdict.error == "NotImplementedError", verdict.traceback or "the stub passed"
 
 
 def test_adagrad_norm_accepts_a_numpy_scalar_r(nb):
@@ -561,10 +548,10 @@ def adagrad_norm_step(w, g, state, alpha=0.01, eps=1e-10):
     r = state["r"] + np.sum(g * g)
     return w - alpha * g / (np.sqrt(r) + eps), {"r": r}""")
     try:
-        error = run_test_cell(nb, "teste_adagrad_norm_step")
+        verdict = run_test_cell(nb, "teste_adagrad_norm_step")
     finally:
         restore(nb, "adagrad_norm_step")
-    assert error is None, error
+    assert verdict.passed, verdict.traceback
 
 
 def test_test_cell_rejects_look_alike_objects(nb):
@@ -577,24 +564,24 @@ def adamax_step(w, g, state, alpha=0.002, beta1=0.9, beta2=0.999, eps=1e-8):
     out = np.zeros_like(w).view(_AlwaysEqual)
     return out, {"m": out, "u": out, "t": state["t"] + 1}""")
     try:
-        error = run_test_cell(nb, "teste_adamax_step")
+        verdict = run_test_cell(nb, "teste_adamax_step")
     finally:
         restore(nb, "adamax_step")
-    assert error is not None and "esperava np.ndarray" in error, error
+    assert verdict.rejected and "esperava np.ndarray" in verdict.message, verdict.traceback or "passed"
 
 
 def test_calling_nnlib_is_reported(nb):
     nb.run(ADAGRAD_NORM_BUGS["calls nnlib.optim"])
     try:
-        error = run_test_cell(nb, "teste_adagrad_norm_step")
+        verdict = run_test_cell(nb, "teste_adagrad_norm_step")
     finally:
         restore(nb, "adagrad_norm_step")
-    assert error is not None and "implementação pronta" in error, error
+    assert verdict.rejected and "implementação pronta" in verdict.message, verdict.traceback or "passed"
 
 
 def test_conferencia_lists_every_autograded_exercise():
     """#13 item 6: the last check cell lists each autograded exercise with its points."""
-    cell = cell_by_grade_id("conferencia")
+    cell = grade_cell(NOTEBOOK, "conferencia")
     assert cell.metadata["nbgrader"]["locked"] and not cell.metadata["nbgrader"].get("grade")
     assert "if not CORRIGINDO:" in cell.source and "checks.visible_tests_summary(In, EXERCISES, globals())" in cell.source
     graded = {c.metadata["nbgrader"]["grade_id"].removeprefix("teste_"): c.metadata["nbgrader"]["points"]
@@ -611,7 +598,7 @@ def test_conferencia_lists_every_autograded_exercise():
 def test_conferencia_reports_each_exercise(nb):
     """Run after the whole notebook: every exercise passes with the model solution; a blank
     stub is reported as not answered, a wrong answer as failed, and the others stay ok."""
-    source = cell_by_grade_id("conferencia").source
+    source = grade_cell_source(NOTEBOOK, "conferencia")
     for answer_id in EXERCISES:
         restore(nb, answer_id)
     nb.run(source)
@@ -629,10 +616,6 @@ def test_conferencia_reports_each_exercise(nb):
 
 
 # ----------------------------------------------------------------------------- live widget
-
-PIXELS = ("import io as _io\nimport numpy as _np\n"
-          "from nnlib.liveplot import png_pixels as _pixels, figure_pixels as _full_draw, "
-          "differing_pixels as _mismatch\n")
 
 ALL = ("sgd", "momentum", "nesterov", "adagrad", "rmsprop", "adam")
 # the calls that crashed with OverflowError in the benchmark (docs/performance.md), exactly
@@ -665,14 +648,14 @@ def test_widget_callback_returns_png_equal_to_a_full_draw(nb):
     assert nb.eval("type(_png).__name__") == "bytes"
     assert nb.eval("_png[:8] == b'\\x89PNG\\r\\n\\x1a\\n'")
     assert nb.eval("painel.live.image.value == _png")
-    assert nb.eval(f"_mismatch(_png, figures.optimizers_figure(SURFACES, {call(target)}))") == 0
+    assert nb.eval(f"_differing_pixels(_png, figures.optimizers_figure(SURFACES, {call(target)}))") == 0
     # the same after coming back to a surface whose static part is cached
     nb.run(f"_png = painel.atualizar({call(moves[1])})")
-    assert nb.eval(f"_mismatch(_png, figures.optimizers_figure(SURFACES, {call(moves[1])}))") == 0
+    assert nb.eval(f"_differing_pixels(_png, figures.optimizers_figure(SURFACES, {call(moves[1])}))") == 0
     # ... and a different slider value gives a different picture
     nb.run(f"_other = painel.atualizar({call({**moves[1], 'alpha': 0.3})})")
-    assert nb.eval("_pixels(_png).shape == _pixels(_other).shape")
-    assert nb.eval("bool((_pixels(_png) != _pixels(_other)).any())")
+    assert nb.eval("_png_pixels(_png).shape == _png_pixels(_other).shape")
+    assert nb.eval("bool((_png_pixels(_png) != _png_pixels(_other)).any())")
 
 
 @pytest.mark.parametrize("kwargs", DIVERGING, ids=["rosenbrock-0.01", "rosenbrock-0.1", "saddle-3.16"])
@@ -686,7 +669,7 @@ def test_widget_draws_diverging_optimizers(nb, kwargs):
     assert any("divergiu" in text for text in legend), legend
     nb.run(f"_fig = figures.optimizers_figure(SURFACES, {call(kwargs)})\n"
            "_fig.savefig(_io.BytesIO(), format='png', bbox_inches='tight')")
-    assert nb.eval("_mismatch(_png, _fig)") == 0
+    assert nb.eval("_differing_pixels(_png, _fig)") == 0
     assert any("divergiu" in label for label in nb.eval(
         "[l.get_label() for l in _fig.axes[1].get_lines() if l.get_visible()]"))
 

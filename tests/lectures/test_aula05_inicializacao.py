@@ -7,20 +7,16 @@ In the kernel, ``plot_layer_statistics(...)`` is ``figures.layer_statistics_figu
 ``painel.atualizar`` / ``painel.live`` / ``painel.controls`` (aliases the fixture defines)."""
 
 import ast
-import os
 import time
 
 import numpy as np
 import pytest
 
-TESTS = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
+from notebook_layout import layout_problems
+from notebook_session import PIXELS, NotebookSession, grade_cell_source, notebook_path, visible_part
 
-from notebook_layout import layout_problems  # noqa: E402
-from notebook_session import NotebookSession  # noqa: E402
-
-ROOT = os.path.dirname(TESTS)
-SOURCE = os.path.join(ROOT, "solutions", "aula05_inicializacao", "aula05_inicializacao.ipynb")
-STUDENT = os.path.join(ROOT, "lectures", "aula05_inicializacao", "aula05_inicializacao.ipynb")
+SOURCE = notebook_path("solutions", "aula05_inicializacao")
+STUDENT = notebook_path("lectures", "aula05_inicializacao")
 
 
 @pytest.fixture(scope="module")
@@ -109,9 +105,6 @@ def test_widget_handles_extreme_choices(nb):
 
 
 # ----------------------------------------------------------------------------- live widget
-PIXELS = ("import io as _io\nimport numpy as _np\n"
-          "from nnlib.liveplot import png_pixels as _png_pixels, figure_pixels as _full_draw, "
-          "differing_pixels as _differing_pixels\n")
 PNG_MAGIC = "b'\\x89PNG\\r\\n\\x1a\\n'"
 DEFAULT = (10, "tanh", "glorot", "normal", 1.0)
 
@@ -318,7 +311,7 @@ def test_no_yes_no_check_encoded_as_a_number_and_no_expected_value_printed_by_vi
         if not cell.metadata.get("nbgrader", {}).get("grade") or cell.cell_type != "code":
             continue
         assert "check_scalar(float(" not in cell.source and "1.0, name=" not in cell.source
-        visible = cell.source.split("### BEGIN HIDDEN TESTS")[0]
+        visible = visible_part(cell.source)
         assert "check_close" not in visible, cell.metadata["nbgrader"]["grade_id"]
         # check_scalar only for the type, never with an expected value
         for node in ast.walk(ast.parse(visible)):
@@ -344,24 +337,6 @@ def test_grading_mode_skips_widget_and_slow_demos():
 
 
 # ----------------------------------------------------------------------------- the graded tests can fail
-def _cells():
-    import nbformat
-
-    return nbformat.read(SOURCE, as_version=4).cells
-
-
-def _cell(grade_id):
-    return next(c.source for c in _cells() if c.metadata.get("nbgrader", {}).get("grade_id") == grade_id)
-
-
-def _passes(nb, grade_id):
-    try:
-        nb.run(_cell(grade_id))
-    except AssertionError:
-        return False
-    return True
-
-
 MUTANTS = {
     "teste_simetria": {
         "columns along the wrong axis": "def max_unit_difference(W):\n"
@@ -448,15 +423,16 @@ ANSWER_OF = {"teste_simetria": "simetria", "teste_init_limits": "inicializacoes"
 
 @pytest.mark.parametrize("grade_id", sorted(MUTANTS))
 def test_graded_cells_pass_the_solution_and_fail_mutants(nb, grade_id):
-    answer = _cell(ANSWER_OF[grade_id])
+    answer = grade_cell_source(SOURCE, ANSWER_OF[grade_id])
+    test = grade_cell_source(SOURCE, grade_id)
     nb.run(answer)
-    assert _passes(nb, grade_id), f"{grade_id} fails the model solution"
+    assert nb.accepts(test), f"{grade_id} fails the model solution"
     for name, code in MUTANTS[grade_id].items():
         nb.run(answer)          # start each mutant from the model solution
         nb.run(code)
-        assert not _passes(nb, grade_id), f"{grade_id} accepts a wrong answer: {name}"
+        assert nb.rejects(test), f"{grade_id} accepts a wrong answer: {name}"
     nb.run(answer)
-    assert _passes(nb, grade_id)
+    assert nb.accepts(test)
 
 
 def test_student_version_answer_cells_are_valid_python():
@@ -465,8 +441,7 @@ def test_student_version_answer_cells_are_valid_python():
 
     import nbformat
 
-    path = os.path.join(ROOT, "lectures", "aula05_inicializacao", "aula05_inicializacao.ipynb")
-    cells = nbformat.read(path, as_version=4).cells
+    cells = nbformat.read(STUDENT, as_version=4).cells
     answers = [c for c in cells if c.cell_type == "code" and c.metadata.get("nbgrader", {}).get("solution")]
     assert len(answers) == 3
     for c in answers:
@@ -477,13 +452,13 @@ def test_student_version_answer_cells_are_valid_python():
 def test_init_weights_cell_does_not_depend_on_init_limits(nb):
     """A wrong init_limits costs only item a): the init_weights cell passes a reference table
     in ``limits``, so the model init_weights (which calls init_limits by default) still passes."""
-    nb.run(_cell("inicializacoes"))
+    nb.run(grade_cell_source(SOURCE, "inicializacoes"))
     try:
         nb.run(MUTANTS["teste_init_limits"]["swapped fans"])
-        assert not _passes(nb, "teste_init_limits")
-        assert _passes(nb, "teste_init_weights")
+        assert nb.rejects(grade_cell_source(SOURCE, "teste_init_limits"))
+        assert nb.accepts(grade_cell_source(SOURCE, "teste_init_weights"))
     finally:
-        nb.run(_cell("inicializacoes"))
+        nb.run(grade_cell_source(SOURCE, "inicializacoes"))
 
 
 # The named wrong answers each visible test rejects (tests/test_exercise_rules.py, rule 6).

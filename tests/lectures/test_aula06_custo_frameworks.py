@@ -17,14 +17,12 @@ import os
 
 import pytest
 
-TESTS = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
-from notebook_layout import layout_problems  # noqa: E402
-from notebook_session import NotebookSession, grade_cell_source  # noqa: E402
+from notebook_layout import layout_problems
+from notebook_session import PIXELS, NotebookSession, grade_cell_source, notebook_path, visible_part
 
-ROOT = os.path.dirname(TESTS)
 NB_ID = "aula06_custo_frameworks"
-SOURCE = os.path.join(ROOT, "solutions", NB_ID, NB_ID + ".ipynb")
-STUDENT = os.path.join(ROOT, "lectures", NB_ID, NB_ID + ".ipynb")
+SOURCE = notebook_path("solutions", NB_ID)
+STUDENT = notebook_path("lectures", NB_ID)
 HAS_TORCH = importlib.util.find_spec("torch") is not None
 HAS_SKORCH = HAS_TORCH and importlib.util.find_spec("skorch") is not None
 HAS_KERAS = HAS_TORCH and importlib.util.find_spec("keras") is not None
@@ -48,10 +46,6 @@ def plot_framework_curves(framework="PyTorch", optimizer="Momentum"):
 
 show_framework_curves, live = painel.atualizar, painel.live
 '''
-
-
-def cell_source(grade_id):
-    return grade_cell_source(SOURCE, grade_id)
 
 
 @pytest.fixture(scope="module")
@@ -93,11 +87,6 @@ def test_widget_callback_redraws(nb):
 
 
 
-PIXELS = ("import io as _io\nimport numpy as _np\n"
-          "from nnlib.liveplot import png_pixels as _pixels, figure_pixels as _full_draw, "
-          "differing_pixels as _mismatch\n")
-
-
 def test_widget_callback_returns_png_equal_to_a_full_draw(nb):
     """show_framework_curves redraws one LiveFigure in place: its PNG must be, pixel for pixel,
     what a full draw of a fresh plot_framework_curves figure shows, after other choices in
@@ -111,11 +100,11 @@ def test_widget_callback_returns_png_equal_to_a_full_draw(nb):
         assert nb.eval("type(_png).__name__") == "bytes"
         assert nb.eval("_png[:8] == b'\\x89PNG\\r\\n\\x1a\\n'")
         assert nb.eval("live.image.value == _png")   # what the widget shows
-        assert nb.eval(f"_mismatch(_png, plot_framework_curves(*{target!r}))") == 0
+        assert nb.eval(f"_differing_pixels(_png, plot_framework_curves(*{target!r}))") == 0
     # another choice gives another picture
     nb.run("_a = show_framework_curves('scikit-learn', 'SGD')\n"
            "_b = show_framework_curves('scikit-learn', 'Nesterov')")
-    assert nb.eval("_pixels(_a).shape == _pixels(_b).shape and bool((_pixels(_a) != _pixels(_b)).any())")
+    assert nb.eval("_png_pixels(_a).shape == _png_pixels(_b).shape and bool((_png_pixels(_a) != _png_pixels(_b)).any())")
 
 
 
@@ -157,7 +146,7 @@ def test_no_answer_of_the_question_in_the_question_itself_and_no_expected_value_
     assert "2a(1 - a)" not in above and "1/2" not in above
     for cell in cells:
         if cell.metadata.get("nbgrader", {}).get("grade") and cell.cell_type == "code":
-            visible = cell.source.split("### BEGIN HIDDEN TESTS")[0]
+            visible = visible_part(cell.source)
             assert "check_close" not in visible and "esperava {want" not in visible
             # check_scalar only for the type, never with an expected value
             for node in ast.walk(ast.parse(visible)):
@@ -270,15 +259,15 @@ def test_final_summary_reruns_the_visible_tests(nb):
     assert nb.eval("conferencia") == {name: "testes visíveis ok" for name in points}
     code_cells = [c for c in cells if c.cell_type == "code"]
     assert code_cells[-1].metadata["nbgrader"]["grade_id"] == "conferencia"
-    summary = cell_source("conferencia")
+    summary = grade_cell_source(SOURCE, "conferencia")
     try:
         nb.run("def focal_loss_grad(z, y, gamma, alpha):\n    return np.zeros_like(z)")
         nb.run("def sklearn_config(*args):\n    raise NotImplementedError()")
         outputs = nb.run(summary)
         statuses = nb.eval("conferencia")
     finally:
-        nb.run(cell_source("focal_loss_grad"))
-        nb.run(cell_source("sklearn_config"))
+        nb.run(grade_cell_source(SOURCE, "focal_loss_grad"))
+        nb.run(grade_cell_source(SOURCE, "sklearn_config"))
     assert statuses["focal_loss"] == "testes visíveis ok"
     assert statuses["focal_loss_grad"].startswith("falhou: focal_loss_grad não confere")
     assert statuses["sklearn_config"].startswith("ainda sem resposta")
@@ -397,15 +386,14 @@ RENAMED = {"focal_loss": ("def focal_loss(", "def _right_fl("),
 @pytest.mark.parametrize("grade_id,bug", [(g, b) for g in WRONG for b in WRONG[g]])
 def test_test_cells_reject_wrong_answers(nb, grade_id, bug):
     for name, (old, new) in RENAMED.items():
-        nb.run(cell_source(name).replace(old, new, 1))
-    answer = cell_source(ANSWER_OF[grade_id])
-    test_cell = cell_source(grade_id)
+        nb.run(grade_cell_source(SOURCE, name).replace(old, new, 1))
+    answer = grade_cell_source(SOURCE, ANSWER_OF[grade_id])
+    test_cell = grade_cell_source(SOURCE, grade_id)
     nb.run(answer)
-    nb.run(test_cell)  # the solution passes
+    assert nb.accepts(test_cell)  # the solution passes
     try:
         nb.run(WRONG[grade_id][bug])
-        with pytest.raises(AssertionError):
-            nb.run(test_cell)
+        assert nb.rejects(test_cell), f"{grade_id} passed {bug}"
     finally:
         nb.run(answer)
 
@@ -438,7 +426,7 @@ def test_runs_clean_without_torch_skorch_keras(nb_without_torch):
     assert errors == []
     # the exercises are graded without the extra: every test cell passes
     for grade_id in ANSWER_OF:
-        nb.run(cell_source(grade_id))
+        assert nb.accepts(grade_cell_source(SOURCE, grade_id)), grade_id
     # the widget still works: scikit-learn curves, and a message for the missing libraries
     assert max_diff(summary(nb, "scikit-learn", "Nesterov")) < 1e-12
     missing = summary(nb, "PyTorch", "Adam")
@@ -452,7 +440,7 @@ def test_grading_path_skips_slow_demos():
         assert nb.eval("[CORRIGINDO, torch is None, CURVES == {}, SECONDS_PER_EPOCH == {}]") == [
             True, True, True, True]
         for grade_id in ANSWER_OF:
-            nb.run(cell_source(grade_id))
+            assert nb.accepts(grade_cell_source(SOURCE, grade_id)), grade_id
 
 
 # The named wrong answers each visible test rejects (tests/test_exercise_rules.py, rule 6): the list

@@ -19,42 +19,16 @@ import time
 import nbformat
 import pytest
 
-TESTS = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
-
-from notebook_layout import layout_problems  # noqa: E402
-from notebook_session import NotebookSession  # noqa: E402
+from notebook_layout import layout_problems
+from notebook_session import PIXELS, NotebookSession, grade_cell_source, notebook_path, visible_part
 
 NB_ID = "lista01_otimizadores"
-ROOT = os.path.dirname(TESTS)
-SOURCE = os.path.join(ROOT, "solutions", NB_ID, NB_ID + ".ipynb")
-RELEASE = os.path.join(ROOT, "assignments", NB_ID, NB_ID + ".ipynb")
-
-RUNNER = '''
-def _run_cell_source(src):
-    """Execute a test cell's source in the notebook's namespace; report how it ended."""
-    try:
-        exec(compile(src, "<test cell>", "exec"), globals())
-    except AssertionError as error:
-        return "AssertionError: " + str(error)[:400]
-    except Exception as error:
-        return type(error).__name__ + ": " + str(error)[:400]
-    return "passed"
-'''
+SOURCE = notebook_path("solutions", NB_ID)
+RELEASE = notebook_path("assignments", NB_ID)
 
 
 def nbgrader_meta(cell):
     return cell.get("metadata", {}).get("nbgrader", {})
-
-
-def cell_source(nb, grade_id):
-    for cell in nb.cells:
-        if nbgrader_meta(cell).get("grade_id") == grade_id:
-            return cell.source
-    raise KeyError(grade_id)
-
-
-def visible_part(source):
-    return source.split("### BEGIN HIDDEN TESTS")[0]
 
 
 def hidden_part(source):
@@ -71,13 +45,7 @@ def nb():
     t0 = time.monotonic()
     with NotebookSession(SOURCE, timeout=180) as session:
         session.seconds = time.monotonic() - t0
-        session.run(RUNNER)
         yield session
-
-
-def run_test_cell(nb, source):
-    nb.run(f"_SRC = {source!r}")
-    return nb.eval("_run_cell_source(_SRC)")
 
 
 # --------------------------------------------------------------------------- structure
@@ -109,7 +77,7 @@ def test_every_test_cell_has_hidden_tests(notebook):
         assert "### BEGIN HIDDEN TESTS" in c.source and "### END HIDDEN TESTS" in c.source
         # a failing visible check shows 3 lines after it in the traceback (IPython context):
         # those must not be hidden lines, so the visible part ends with a print and comments
-        before = c.source.split("### BEGIN HIDDEN TESTS")[0].rstrip("\n").splitlines()[-4:]
+        before = visible_part(c.source).rstrip("\n").splitlines()[-4:]
         assert before[0].startswith('print("') and all(l.startswith("# ") for l in before[1:])
         # nbgrader reads a value on the last line as partial credit
         last = c.source.rstrip().splitlines()[-1]
@@ -120,10 +88,10 @@ def test_visible_tests_check_properties_not_values(notebook):
     """No visible part compares with an expected number (check_close / check_scalar with an
     expected value print it on failure); those comparisons are in the hidden parts."""
     for grade_id in TEST_CELLS:
-        visible = visible_part(cell_source(notebook, grade_id))
+        visible = visible_part(grade_cell_source(notebook, grade_id))
         assert "check_close" not in visible and "check_scalar" not in visible, grade_id
         assert "esperava" not in visible, grade_id
-        assert "check_scalar" in hidden_part(cell_source(notebook, grade_id)) or grade_id == "teste_my_schedule"
+        assert "check_scalar" in hidden_part(grade_cell_source(notebook, grade_id)) or grade_id == "teste_my_schedule"
 
 
 def test_header_and_instructions(notebook):
@@ -160,7 +128,7 @@ def test_layout_targets_of_the_student_version():
 # --------------------------------------------------------------------------- grading
 @pytest.mark.parametrize("grade_id", TEST_CELLS)
 def test_model_solution_passes(nb, notebook, grade_id):
-    assert run_test_cell(nb, cell_source(notebook, grade_id)) == "passed"
+    assert nb.accepts(grade_cell_source(notebook, grade_id))
 
 
 # --------------------------------------------------------------------------- wrong answers
@@ -374,32 +342,6 @@ def sgd_stationary_variance(alpha, lam, s, m):
     },
 }
 
-VERDICT = '''
-def _verdict_of(src):
-    """How the test cell source ``src`` ends: "passed", or the error and whether nnlib.checks raised it."""
-    import traceback as _traceback
-    try:
-        exec(compile(src, "<test cell>", "exec"), globals())
-    except Exception as error:
-        frames = _traceback.extract_tb(error.__traceback__)
-        last = frames[-1].filename.replace("\\\\", "/") if frames else ""
-        return {"error": type(error).__name__, "from_checks": last.endswith("nnlib/checks.py"),
-                "message": str(error)[:400]}
-    return "passed"
-'''
-
-
-def verdict(nb, source):
-    nb.run(VERDICT)
-    nb.run(f"_SRC = {source!r}")
-    return nb.eval("_verdict_of(_SRC)")
-
-
-def by_checks(result):
-    """The test cell failed with an AssertionError raised inside nnlib.checks (not a crash)."""
-    return isinstance(result, dict) and result["error"] == "AssertionError" and result["from_checks"]
-
-
 def wrong_cases(table):
     return [(test_id, name) for test_id in table for name in sorted(table[test_id])]
 
@@ -410,55 +352,57 @@ def test_every_exercise_lists_wrong_answers(notebook):
     assert sorted(WRONG_ANSWERS) == sorted(graded) == sorted(ANSWER_OF)
     for test_id in graded:
         assert len(WRONG_ANSWERS[test_id]) >= 1
-        answer = cell_source(notebook, ANSWER_OF[test_id])  # the answer cell it judges
+        answer = grade_cell_source(notebook, ANSWER_OF[test_id])  # the answer cell it judges
         assert nbgrader_meta(next(c for c in notebook.cells if c.source == answer))["solution"]
 
 
 @pytest.mark.parametrize("test_id,name", wrong_cases(WRONG_ANSWERS))
 def test_visible_part_rejects_the_wrong_answer(nb, notebook, test_id, name):
     """The visible part alone fails, by a check of nnlib.checks; so does the whole cell."""
-    test_src = cell_source(notebook, test_id)
+    test_src = grade_cell_source(notebook, test_id)
     try:
         nb.run(WRONG_ANSWERS[test_id][name])
-        visible = verdict(nb, visible_part(test_src))
-        full = verdict(nb, test_src)
+        visible = nb.verdict(visible_part(test_src))
+        full = nb.verdict(test_src)
     finally:
-        nb.run(cell_source(notebook, ANSWER_OF[test_id]))
-    assert by_checks(visible), f"{test_id}/{name}: {visible}"
-    assert by_checks(full), f"{test_id}/{name}: {full}"
-    assert verdict(nb, test_src) == "passed"  # the model solution is back
+        nb.run(grade_cell_source(notebook, ANSWER_OF[test_id]))
+    assert visible.by_checks, f"{test_id}/{name}: {visible}\n{visible.traceback}"
+    assert full.by_checks, f"{test_id}/{name}: {full}\n{full.traceback}"
+    assert nb.accepts(test_src)  # the model solution is back
 
 
 @pytest.mark.parametrize("test_id,name", wrong_cases(HIDDEN_ONLY))
 def test_hidden_part_adds_something(nb, notebook, test_id, name):
-    test_src = cell_source(notebook, test_id)
+    test_src = grade_cell_source(notebook, test_id)
     try:
         nb.run(HIDDEN_ONLY[test_id][name])
-        visible = verdict(nb, visible_part(test_src))
-        full = verdict(nb, test_src)
+        visible = nb.accepts(visible_part(test_src))
+        rejected = nb.rejects(test_src)
     finally:
-        nb.run(cell_source(notebook, ANSWER_OF[test_id]))
-    assert visible == "passed", f"{test_id}/{name}: the visible part already fails: {visible}"
-    assert isinstance(full, dict) and full["error"] == "AssertionError", f"{test_id}/{name}: {full}"
-    assert verdict(nb, test_src) == "passed"
+        nb.run(grade_cell_source(notebook, ANSWER_OF[test_id]))
+    assert visible, f"{test_id}/{name}: the visible part already fails"
+    assert rejected, f"{test_id}/{name}: the hidden part passes it too"
+    assert nb.accepts(test_src)
 
 
 def test_visible_messages_say_what_is_wrong_not_the_answers(nb, notebook):
     """The Part C mistakes fail with a message about the contract (which step, which β's), never
     with a value, a direction ("maior que α") or a pointer to the aula's question."""
-    test_src = visible_part(cell_source(notebook, "teste_adam_step_after_silence"))
+    test_src = visible_part(grade_cell_source(notebook, "teste_adam_step_after_silence"))
     messages = {}
     try:
         for name, wrong in WRONG_ANSWERS["teste_adam_step_after_silence"].items():
             nb.run(wrong)
-            messages[name] = verdict(nb, test_src)["message"]
+            verdict = nb.verdict(test_src)
+            assert verdict.by_checks, f"{name}: {verdict}\n{verdict.traceback}"
+            messages[name] = verdict.message[:400]
     finally:
-        nb.run(cell_source(notebook, "adam_step_after_silence"))
+        nb.run(grade_cell_source(notebook, "adam_step_after_silence"))
     for name, message in messages.items():
         assert "esperava" not in message and not re.search(r"\d\.\d{3,}", message), (name, message)
         assert "aula 4" not in message and "maior" not in message and "menor" not in message, (name, message)
     for grade_id in TEST_CELLS:
-        visible = visible_part(cell_source(notebook, grade_id))
+        visible = visible_part(grade_cell_source(notebook, grade_id))
         assert "(aula 4)" not in visible and "a pergunta da aula" not in visible
         assert "tamanho α" not in visible  # [25] item 1 asks what the step after k = 1 is
 
@@ -469,13 +413,13 @@ def test_references_are_computed_before_the_student_call(notebook):
     import ast
 
     for grade_id in TEST_CELLS:
-        tree = ast.parse(cell_source(notebook, grade_id))
+        tree = ast.parse(grade_cell_source(notebook, grade_id))
         for node in ast.walk(tree):
             if isinstance(node, ast.Call) and getattr(node.func, "attr", None) in (
                     "check_scalar", "check_close", "check_agrees"):
                 expected = node.args[1] if len(node.args) > 1 else None
                 assert not isinstance(expected, ast.Call), (grade_id, ast.unparse(node)[:120])
-        visible = ast.parse(visible_part(cell_source(notebook, grade_id)))
+        visible = ast.parse(visible_part(grade_cell_source(notebook, grade_id)))
         raises = [n for n in ast.walk(visible) if isinstance(n, ast.Raise)]
         assert not raises, f"{grade_id}: a visible check raises by itself; use nnlib.checks"
 
@@ -488,23 +432,24 @@ def test_blank_answers_fail_every_test_cell(nb, notebook):
                      "adam_step_after_silence"):
             nb.run(f"def {name}(*args, **kwargs):\n{stub}")
         nb.run("del my_schedule")
-        verdicts = {t: run_test_cell(nb, cell_source(notebook, t)) for t in TEST_CELLS}
+        verdicts = {t: nb.verdict(grade_cell_source(notebook, t)) for t in TEST_CELLS}
     finally:
         for answer_id in ANSWERS:
             if answer_id != "experimento_tremor":
-                nb.run(cell_source(notebook, answer_id))
-    assert all(v != "passed" for v in verdicts.values()), verdicts
+                nb.run(grade_cell_source(notebook, answer_id))
+    assert not any(v.passed for v in verdicts.values()), {t: str(v) for t, v in verdicts.items()}
 
 
 def test_messages_are_portuguese_and_hide_the_expected_value(nb, notebook):
     test_id, wrong = "teste_sgd_stationary_variance", WRONG_ANSWERS["teste_sgd_stationary_variance"]["noise_without_lambda"]
     try:
         nb.run(wrong)
-        result = run_test_cell(nb, visible_part(cell_source(notebook, test_id)))
+        result = nb.verdict(visible_part(grade_cell_source(notebook, test_id)))
     finally:
-        nb.run(cell_source(notebook, "sgd_stationary_variance"))
-    assert result.startswith("AssertionError: sgd_stationary_variance: (α, λ) = (0.1, 2) e (0.2, 1)")
-    assert "esperava" not in result and not re.search(r"\d\.\d{3,}", result)
+        nb.run(grade_cell_source(notebook, "sgd_stationary_variance"))
+    assert result.by_checks, f"{result}\n{result.traceback}"
+    assert result.message.startswith("sgd_stationary_variance: (α, λ) = (0.1, 2) e (0.2, 1)"), result.message
+    assert "esperava" not in result.message and not re.search(r"\d\.\d{3,}", result.message)
 
 
 def test_final_summary_reruns_the_visible_tests(nb, notebook):
@@ -514,15 +459,15 @@ def test_final_summary_reruns_the_visible_tests(nb, notebook):
               for c in notebook.cells if nbgrader_meta(c).get("grade") and c.cell_type == "code"}
     assert nb.eval("{name: p for _, name, p in EXERCISES}") == points
     assert nb.eval("conferencia") == {name: "testes visíveis ok" for name in points}
-    summary = cell_source(notebook, "conferencia")
+    summary = grade_cell_source(notebook, "conferencia")
     try:
         nb.run(WRONG_ANSWERS["teste_sgd_stationary_variance"]["noise_without_lambda"])
         nb.run("del my_schedule")
         outputs = nb.run(summary)
         statuses = nb.eval("conferencia")
     finally:
-        nb.run(cell_source(notebook, "sgd_stationary_variance"))
-        nb.run(cell_source(notebook, "my_schedule"))
+        nb.run(grade_cell_source(notebook, "sgd_stationary_variance"))
+        nb.run(grade_cell_source(notebook, "my_schedule"))
     assert statuses["sgd_stationary_variance"].startswith("falhou: sgd_stationary_variance: (α, λ)")
     assert statuses["my_schedule"].startswith("ainda sem resposta")
     assert statuses["adam_step_after_silence"] == "testes visíveis ok"
@@ -534,7 +479,7 @@ def test_final_summary_reruns_the_visible_tests(nb, notebook):
 def test_statement_example_misses_the_target_on_every_seed(nb, notebook):
     """The statement's EXAMPLE_SCHEDULE, and every constant α, fail the target on the visible
     seed and on every hidden seed of teste_my_schedule (so the example does not solve it)."""
-    assert run_test_cell(nb, cell_source(notebook, "teste_my_schedule")) == "passed"  # defines schedule_gap
+    assert nb.accepts(grade_cell_source(notebook, "teste_my_schedule"))  # defines schedule_gap
     seeds = nb.eval("[0] + list(HIDDEN_SEEDS)")
     assert len(seeds) == 6 and len(set(seeds)) == 6
     target = nb.eval("J_TARGET")
@@ -548,7 +493,7 @@ def test_statement_example_misses_the_target_on_every_seed(nb, notebook):
 def test_a_coarse_search_reaches_the_target_with_margin(nb, notebook):
     """A grid search on the visible seed picks a schedule that meets the target on every hidden
     seed; the model answer does, with margin."""
-    assert run_test_cell(nb, cell_source(notebook, "teste_my_schedule")) == "passed"
+    assert nb.accepts(grade_cell_source(notebook, "teste_my_schedule"))
     nb.run("_grid = [{'alpha0': a0, 'alpha_tau': at, 'tau': tau} for a0 in (0.05, 0.1, 0.15, 0.19) "
            "for at in (0.001, 0.002, 0.005, 0.01) for tau in (100, 200, 300, 400)]\n"
            "_best = min(_grid, key=lambda c: schedule_gap(c, 0))")
@@ -626,9 +571,6 @@ def test_pergunta4_numbers(nb):
 
 
 # --------------------------------------------------------------------------- figures and widget
-PIXELS = "from nnlib.liveplot import differing_pixels as _differing_pixels\n"
-
-
 def test_widget_callback_returns_png_and_follows_the_sliders(nb):
     nb.run("_png_a = cronograma_widget.atualizar(alpha0=0.19, alpha_tau=0.002, tau=200)\n"
            "_png_b = cronograma_widget.atualizar(alpha0=0.05, alpha_tau=0.01, tau=100)")
@@ -659,10 +601,10 @@ def test_widget_and_comparison_use_a_seed_the_tests_do_not(nb, notebook):
     cell's seeds; at that seed too the example misses the target and the model answer meets it;
     the widget and the comparison figure draw that seed (the redraw test compares pixels with a
     figure drawn at FIGURE_SEED)."""
-    assert run_test_cell(nb, cell_source(notebook, "teste_my_schedule")) == "passed"
+    assert nb.accepts(grade_cell_source(notebook, "teste_my_schedule"))
     seed = nb.eval("FIGURE_SEED")
     assert seed not in nb.eval("[0] + list(HIDDEN_SEEDS)")
-    assert "seed=FIGURE_SEED" in cell_source(notebook, "widget") and "seed=FIGURE_SEED" in cell_source(notebook, "comparacao")
+    assert "seed=FIGURE_SEED" in grade_cell_source(notebook, "widget") and "seed=FIGURE_SEED" in grade_cell_source(notebook, "comparacao")
     assert nb.eval("schedule_gap(EXAMPLE_SCHEDULE, FIGURE_SEED)") > 2.5 * nb.eval("J_TARGET")
     assert nb.eval("schedule_gap(my_schedule, FIGURE_SEED)") <= 0.8 * nb.eval("J_TARGET")
     nb.run("_other = figures.cronograma_figure(train_schedule, EXAMPLE_SCHEDULE, J_TARGET, BUDGET, 0.3, 0)[1][1].axes")
@@ -706,7 +648,7 @@ def test_student_version_exists_and_is_blank():
 # --------------------------------------------------------------------------- sample submissions
 def solution_code(notebook, grade_id):
     """An answer cell of the source without the solution markers (what a good student writes)."""
-    lines = cell_source(notebook, grade_id).splitlines()
+    lines = grade_cell_source(notebook, grade_id).splitlines()
     return "\n".join(l for l in lines if l.strip() not in ("### BEGIN SOLUTION", "### END SOLUTION"))
 
 

@@ -10,32 +10,23 @@ misses the target on every hidden seed and the model answer's search reaches it.
 
 import ast
 import glob
-import json
 import os
 import re
 
 import nbformat
 import pytest
 
-from notebook_layout import layout_problems  # noqa: E402
-from notebook_session import NotebookSession, grade_cell_source  # noqa: E402
+from notebook_layout import layout_problems
+from notebook_session import NotebookSession, TestCellBroke, grade_cell_source, notebook_path, visible_part
+from paths import ROOT
 
-ROOT = os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
 NB_ID = "lista02_inicializacao_treinamento"
-SOURCE = os.path.join(ROOT, "solutions", NB_ID, NB_ID + ".ipynb")
-STUDENT = os.path.join(ROOT, "assignments", NB_ID, NB_ID + ".ipynb")
+SOURCE = notebook_path("solutions", NB_ID)
+STUDENT = notebook_path("assignments", NB_ID)
 
 GRADED_CELLS = ["teste_forward_variances", "teste_lsuv_scale", "teste_stratified_minibatches",
                 "teste_softmax_focal_loss", "teste_softmax_focal_grad", "teste_config_digitos"]
 MANUAL_CELLS = ["pergunta_variancias", "pergunta_ordem", "pergunta_ajuste"]
-
-
-def cell_source(grade_id):
-    return grade_cell_source(SOURCE, grade_id)
-
-
-def visible_part(grade_id):
-    return cell_source(grade_id).split("### BEGIN HIDDEN TESTS")[0]
 
 
 @pytest.fixture(scope="module")
@@ -46,8 +37,9 @@ def nb():
 
 
 def verdict_with(nb, grade_id, visible_only=False, **swap):
-    """Run a test cell with some of the notebook's answers replaced (name=expression)."""
-    src = visible_part(grade_id) if visible_only else cell_source(grade_id)
+    """The ``Verdict`` of a test cell run with some of the notebook's answers replaced (name=expression)."""
+    src = grade_cell_source(SOURCE, grade_id)
+    src = visible_part(src) if visible_only else src
     names = list(swap)
     nb.run(f"_saved_answers = {{k: globals()[k] for k in {names!r}}}\n"
            + "".join(f"globals()[{k!r}] = {v}\n" for k, v in swap.items()))
@@ -110,7 +102,7 @@ def test_visible_tests_print_no_expected_value():
     """Visible parts check properties through check_true/check_agrees, not check_close/asserts
     that print 'esperava ...'; exact values live in the hidden parts."""
     for grade_id in GRADED_CELLS:
-        visible = visible_part(grade_id)
+        visible = visible_part(grade_cell_source(SOURCE, grade_id))
         assert "check_close(" not in visible, grade_id
         assert "expected=" not in visible and "esperava" not in visible, grade_id
         for call in re.findall(r"check_scalar\(([^\n]*)", visible):
@@ -194,7 +186,7 @@ def test_the_widget_serves_the_tuning_task_on_a_seed_no_test_uses(nb):
     assert png > 1000
     assert "adam" in nb.eval("painel_ajuste.artistas['titulo'].get_text()")
     seeds = set(_hidden_seeds()) | {0, 1, 2, 10, 11, 12}
-    assert 7 not in seeds and "}, 7)" in cell_source("widget_ajuste")
+    assert 7 not in seeds and "}, 7)" in grade_cell_source(SOURCE, "widget_ajuste")
     assert nb.eval("painel_ajuste.artistas['curva'].get_ydata().tolist() == "
                    "treinar_digitos({'otimizador': 'adam', 'alpha': 0.05, 'reducao': 'constante', 'm': 128, "
                    "'inicializacao': 'he_normal'}, 7).tolist()")
@@ -202,7 +194,7 @@ def test_the_widget_serves_the_tuning_task_on_a_seed_no_test_uses(nb):
 
 # ------------------------------------------------------------------ the tuning target
 def _hidden_seeds():
-    hidden = cell_source("teste_config_digitos").split("### BEGIN HIDDEN TESTS")[1]
+    hidden = grade_cell_source(SOURCE, "teste_config_digitos").split("### BEGIN HIDDEN TESTS")[1]
     return [int(s) for s in re.search(r"SEMENTES_OCULTAS = \(([^)]*)\)", hidden).group(1).split(",")]
 
 
@@ -239,7 +231,7 @@ def test_the_search_of_the_model_answer_reaches_the_target_on_every_hidden_seed(
 def test_the_budget_is_exact_and_bad_configurations_are_refused(nb):
     assert nb.eval("len(treinar_digitos(exemplo_digitos, 0))") == nb.eval("ORCAMENTO // MEDIR_A_CADA + 1")
     for bad in ("{**exemplo_digitos, 'm': 129}", "{**exemplo_digitos, 'alpha': 0.0}", "{**exemplo_digitos, 'reducao': 'cosseno'}"):
-        assert nb.verdict(f"treinar_digitos({bad}, 0)").startswith("ValueError"), bad
+        assert nb.verdict(f"treinar_digitos({bad}, 0)").error == "ValueError", bad
 
 
 # ------------------------------------------------------------------ the model answers' numbers
@@ -592,19 +584,6 @@ WRONG_ANSWERS_SETUP = MUTANTS
 ANSWER_OF = {g: n for g, n, _, _ in CASES}
 
 
-def check_failure(nb, code):
-    """(exception name, message, True if raised inside nnlib/checks.py) of running ``code``; None if it passed."""
-    nb.run(f"_src = {json.dumps(code)}\n"
-           "import traceback as _tb\n"
-           "try:\n"
-           "    exec(_src, globals())\n"
-           "    _failure = None\n"
-           "except Exception as _e:\n"
-           "    _frames = _tb.extract_tb(_e.__traceback__)\n"
-           "    _failure = [type(_e).__name__, str(_e), _frames[-1].filename.endswith(('nnlib/checks.py', 'nnlib\\\\checks.py'))]\n")
-    return nb.eval("_failure")
-
-
 @pytest.mark.parametrize("grade_id,label,wrong", [(g, k, v) for g, answers in WRONG_ANSWERS.items()
                                                   for k, v in answers.items()],
                          ids=[f"{g}-{k}" for g, answers in WRONG_ANSWERS.items() for k in answers])
@@ -612,13 +591,12 @@ def test_visible_test_rejects_named_wrong_answer_with_a_check(nb, grade_id, labe
     name = next(n for g, n, _, _ in CASES if g == grade_id)
     nb.run(f"_saved_answers = {{{name!r}: globals()[{name!r}]}}\nglobals()[{name!r}] = {wrong}\n")
     try:
-        failure = check_failure(nb, visible_part(grade_id))
+        verdict = nb.verdict(visible_part(grade_cell_source(SOURCE, grade_id)))
     finally:
         nb.run("globals().update(_saved_answers)")
-    assert failure is not None, f"{label}: the visible test of {grade_id} passed it"
-    kind, message, in_checks = failure
-    assert kind == "AssertionError" and in_checks, (label, failure)
-    assert "levantou" not in message, (label, message)   # rejected by a check, not by the answer crashing
+    assert not verdict.passed, f"{label}: the visible test of {grade_id} passed it"
+    assert verdict.by_checks, (label, str(verdict), verdict.traceback)
+    assert "levantou" not in verdict.message, (label, verdict.message)   # rejected by a check, not by the answer crashing
 
 
 def test_every_autograded_exercise_has_named_wrong_answers():
@@ -627,23 +605,40 @@ def test_every_autograded_exercise_has_named_wrong_answers():
 
 
 def test_a_crashing_test_cell_is_not_counted_as_a_rejection(nb):
-    """The verdict tells a broken test cell (NameError) from a check's AssertionError."""
-    kind, _, in_checks = check_failure(nb, "nome_que_nao_existe + 1")
-    assert kind == "NameError" and not in_checks
+    """The shared verdict (tests/notebook_session.py) tells a broken test cell from a check's
+    rejection: a NameError, a TypeError or the answer's own AssertionError is "broken", and
+    ``rejects`` fails the test with the cell's traceback instead of counting it as caught."""
+    name_error = nb.verdict("checks.check_true(nome_que_nao_existe + 1 == 2, 'nunca chega aqui')")
+    assert name_error.broken and not name_error.rejected and name_error.error == "NameError", str(name_error)
+    assert "nome_que_nao_existe" in name_error.traceback
+    with pytest.raises(TestCellBroke, match="NameError"):
+        nb.rejects("nome_que_nao_existe + 1")
+    with pytest.raises(TestCellBroke, match="TypeError"):
+        nb.rejects("checks.check_true(len(3) == 3, 'x')")
+    nb.run("def _answer_asserts():\n    assert False, 'da resposta'")
+    assert nb.verdict("_answer_asserts()").broken          # an AssertionError, but not the check's
+    rejected = nb.verdict("checks.check_true(1 + 1 == 3, 'a soma está errada')")
+    assert rejected.rejected and rejected.by_checks and rejected.message == "a soma está errada"
+    assert nb.rejects("checks.check_true(1 + 1 == 3, 'a soma está errada')")
+    own = nb.verdict("if 1 + 1 != 3:\n    raise AssertionError('a célula rejeita')")
+    assert own.rejected and own.raised_in == "test cell" and not own.by_checks
+    assert nb.accepts("checks.check_true(1 + 1 == 2, 'x')") and nb.verdict("x_ok = 1").passed
 
 
 def test_mutating_arguments_cannot_change_the_references(nb):
     """#23 item 3: an answer that rewrites Z and zeroes alpha in place fails the whole Exercise 4 cell."""
-    assert verdict_with(nb, "teste_softmax_focal_loss", softmax_focal_loss="m_sfl_mutates_inputs") is not None
+    verdict = verdict_with(nb, "teste_softmax_focal_loss", softmax_focal_loss="m_sfl_mutates_inputs")
+    assert verdict.rejected, verdict.traceback or "passed"
 
 
 @pytest.mark.parametrize("grade_id,name,mutant,visible", CASES, ids=[f"{c[0]}-{c[2]}" for c in CASES])
 def test_test_cell_catches_mistake(nb, grade_id, name, mutant, visible):
     verdict = verdict_with(nb, grade_id, **{name: mutant})
-    assert verdict is not None, f"{mutant} passed {grade_id}"
-    assert verdict.startswith("AssertionError"), verdict
+    assert not verdict.passed, f"{mutant} passed {grade_id}"
+    assert verdict.rejected, verdict.traceback
     visible_verdict = verdict_with(nb, grade_id, visible_only=True, **{name: mutant})
-    assert (visible_verdict is not None) == visible, visible_verdict
+    assert not visible_verdict.broken, visible_verdict.traceback
+    assert visible_verdict.rejected == visible, str(visible_verdict)
 
 
 @pytest.mark.parametrize("grade_id,swap", [
@@ -657,15 +652,16 @@ def test_test_cell_catches_mistake(nb, grade_id, name, mutant, visible):
 ])
 def test_test_cell_accepts_correct_variants(nb, grade_id, swap):
     """Answers written another way (vectorized, loops, another valid stratification, int/np.float64)."""
-    assert verdict_with(nb, grade_id, **swap) is None
+    verdict = verdict_with(nb, grade_id, **swap)
+    assert verdict.passed, verdict.traceback
 
 
 def test_gradient_cell_does_not_use_the_students_loss(nb):
     """A wrong softmax_focal_loss costs only Exercise 4: the gradient cell differentiates its own reference."""
-    assert verdict_with(nb, "teste_softmax_focal_loss", softmax_focal_loss="m_sfl_no_alpha") is not None
-    assert verdict_with(nb, "teste_softmax_focal_grad", softmax_focal_loss="m_sfl_no_alpha") is None
+    assert verdict_with(nb, "teste_softmax_focal_loss", softmax_focal_loss="m_sfl_no_alpha").rejected
+    assert verdict_with(nb, "teste_softmax_focal_grad", softmax_focal_loss="m_sfl_no_alpha").passed
     assert verdict_with(nb, "teste_config_digitos", softmax_focal_loss="m_sfl_no_alpha",
-                        softmax_focal_grad="m_sfg_sign") is None
+                        softmax_focal_grad="m_sfg_sign").passed
 
 
 def test_crashes_fail_in_portuguese(nb):
@@ -675,10 +671,10 @@ def test_crashes_fail_in_portuguese(nb):
                            ("teste_softmax_focal_loss", "softmax_focal_loss"),
                            ("teste_softmax_focal_grad", "softmax_focal_grad")]:
         verdict = verdict_with(nb, grade_id, visible_only=True, **{name: "m_crash"})
-        assert verdict.startswith("AssertionError") and "levantou ValueError" in verdict, verdict
-        assert "mismatch" not in verdict and "matmul" not in verdict, verdict
+        assert verdict.by_checks and "levantou ValueError" in verdict.message, str(verdict)
+        assert "mismatch" not in verdict.message and "matmul" not in verdict.message, verdict.message
 
 
 @pytest.mark.parametrize("grade_id", GRADED_CELLS)
 def test_source_test_cells_pass(nb, grade_id):
-    assert nb.verdict(cell_source(grade_id)) is None
+    assert nb.accepts(grade_cell_source(SOURCE, grade_id))
