@@ -81,7 +81,6 @@ Each rule reads the instructor sources ``solutions/<id>/<id>.ipynb`` statically 
 import ast
 import importlib.util
 import io
-import json
 import math
 import os
 import re
@@ -93,7 +92,7 @@ import pytest
 
 from course import notebook_ids
 from course.grading.notebook import without_magics
-from notebook_session import NotebookSession, notebook_path
+from notebook_session import NotebookSession, Verdict, notebook_path
 from paths import TESTS
 
 IDS = notebook_ids()
@@ -690,32 +689,23 @@ def missing_wrong_answers(nb, wrong):
     return problems
 
 
-# Runs in the notebook's kernel: the verdict of a visible test on a wrong answer.
-VERDICT = r"""
-import traceback as _rule_tb
+WRONG_ANSWER = "<resposta errada>"
 
 
-def _rule_verdict(wrong_source, test_source, label):
-    try:
-        exec(compile(wrong_source, "<resposta errada>", "exec"), globals())
-    except Exception as error:
-        return ["definição", "<resposta errada>", f"{type(error).__name__}: {error}"]
-    try:
-        exec(compile(test_source, label, "exec"), globals())
-    except Exception as error:
-        frames = _rule_tb.extract_tb(error.__traceback__)
-        where = frames[-1].filename if frames else ""
-        return [type(error).__name__, where, str(error).splitlines()[0] if str(error) else ""]
-    return None
-"""
+def not_defined(message, traceback=""):
+    """The verdict of a wrong answer that could not even be defined (the rule's setup is wrong)."""
+    return Verdict(outcome="broken", error="definição", message=message, raised_in=WRONG_ANSWER,
+                   traceback=traceback)
 
 
-def rejected_by_the_check(verdict, label):
-    """True when ``verdict`` [exception, file, message] is an AssertionError raised by the check."""
-    if verdict is None:
-        return False
-    kind, where, _ = verdict
-    return kind == "AssertionError" and (where == label or where.replace(os.sep, "/").endswith("nnlib/checks.py"))
+def wrong_answer_verdict(session, source, test_source, label):
+    """The ``Verdict`` (tests/notebook_session.py) of the visible test ``test_source`` run as
+    ``label`` after the wrong answer ``source``: rejected only by a check's AssertionError
+    (``nnlib.checks`` or the cell's own ``raise``), broken by a crash or the answer's own error."""
+    defined = session.verdict(source, filename=WRONG_ANSWER)
+    if not defined.passed:
+        return not_defined(f"{defined.error}: {defined.message}", defined.traceback)
+    return session.verdict(test_source, filename=label)
 
 
 def solution_cells_defining(nb, names):
@@ -750,7 +740,6 @@ def wrong_answer_verdicts(nb_id, wrong, setup="", answer_of=None):
                     for name in top_level_names(cell.source)}
     verdicts = {}
     with NotebookSession(src_path(nb_id), timeout=180, env={"NBGRADER_EXECUTION": "autograde"}) as session:
-        session.run(VERDICT)
         session.run("\n".join(f"right_{name} = {name}" for name in sorted(answer_names)))
         if setup:
             session.run(setup)
@@ -762,11 +751,10 @@ def wrong_answer_verdicts(nb_id, wrong, setup="", answer_of=None):
                 try:
                     source = wrong_answer_source(grade_id, source, answer_of)
                 except ValueError as error:
-                    verdicts[grade_id, name] = (["definição", "", str(error)], label)
+                    verdicts[grade_id, name] = not_defined(str(error))
                     continue
-                session.run(f"_rule_v = _rule_verdict({json.dumps(source)}, "
-                            f"{json.dumps(without_magics(tests[grade_id]))}, {json.dumps(label)})")
-                verdicts[grade_id, name] = (session.eval("_rule_v"), label)
+                verdicts[grade_id, name] = wrong_answer_verdict(session, source, without_magics(tests[grade_id]),
+                                                                label)
                 for restore in solution_cells_defining(nb, top_level_names(source)):
                     session.run(restore)
     return verdicts
@@ -827,15 +815,16 @@ def test_visible_tests_reject_the_named_wrong_answers(nb_id):
     if wrong:
         verdicts = wrong_answer_verdicts(nb_id, wrong, getattr(module, "WRONG_ANSWERS_SETUP", ""),
                                          getattr(module, "ANSWER_OF", {}))
-        for (grade_id, name), (verdict, label) in verdicts.items():
-            if not rejected_by_the_check(verdict, label):
+        for (grade_id, name), verdict in verdicts.items():
+            if not verdict.rejected:
                 problems.append(f"{grade_id}, resposta errada {name!r}: "
-                                + ("o teste visível a aceita" if verdict is None else
-                                   f"ela não pôde ser definida ({verdict[2][:120]}): falta "
+                                + ("o teste visível a aceita" if verdict.passed else
+                                   f"ela não pôde ser definida ({verdict.message[:120]}): falta "
                                    "WRONG_ANSWERS_SETUP ou ANSWER_OF no módulo de testes?"
-                                   if verdict[0] == "definição" else
-                                   f"o teste visível quebrou com {verdict[0]} em {verdict[1]} "
-                                   f"({verdict[2][:80]}), não com a falha de uma verificação"))
+                                   if verdict.error == "definição" else
+                                   f"o teste visível quebrou com {verdict.error} em {verdict.raised_in} "
+                                   f"({verdict.message.splitlines()[0][:80] if verdict.message else ''}), "
+                                   "não com a falha de uma verificação"))
     assert not problems, f"{nb_id}:\n" + "\n".join(problems)
 
 
@@ -970,14 +959,6 @@ def test_wrong_answer_rule_needs_an_entry_per_exercise_and_a_check_failure():
     assert problems == ["teste_b: nenhuma resposta errada nomeada em WRONG_ANSWERS",
                         "teste_c: em WRONG_ANSWERS, mas não é uma célula de teste do caderno"]
     assert missing_wrong_answers(nb, None)[0].startswith("teste_a: nenhuma")
-    label = "<teste visível teste_a>"
-    assert rejected_by_the_check(["AssertionError", "/x/nnlib/checks.py", "recebi"], label)
-    assert rejected_by_the_check(["AssertionError", label, "mensagem da célula"], label)
-    assert not rejected_by_the_check(None, label)                                   # accepted
-    assert not rejected_by_the_check(["TypeError", "/x/nnlib/checks.py", ""], label)  # a crash
-    assert not rejected_by_the_check(["NameError", label, ""], label)
-    assert not rejected_by_the_check(["AssertionError", "<resposta errada>", ""], label)  # the answer's own
-    assert not rejected_by_the_check(["definição", "<resposta errada>", "NameError: m_x"], label)
     assert wrong_answer_source("teste_a", "m_fan_out", {"teste_a": "a"}) == "a = (m_fan_out)"
     assert wrong_answer_source("teste_a", "def a():\n    return 1", {}) == "def a():\n    return 1"
     with pytest.raises(ValueError, match="ANSWER_OF"):
@@ -995,13 +976,29 @@ def test_wrong_answer_rule_runs_the_visible_part_in_a_kernel(tmp_path):
     path = tmp_path / "mini.ipynb"
     nbformat.write(nb, str(path))
     label = "<teste visível teste_dobro>"
+    visible = split_test_cell(nb.cells[2].source)[0]
     with NotebookSession(str(path)) as session:
-        session.run(VERDICT)
         session.run("right_dobro = dobro")
-        def verdict(source):
-            test = split_test_cell(nb.cells[2].source)[0]
-            session.run(f"_v = _rule_verdict({json.dumps(source)}, {json.dumps(test)}, {json.dumps(label)})")
-            return session.eval("_v")
-        assert rejected_by_the_check(verdict("def dobro(x):\n    return 3 * x"), label)
-        assert verdict("def dobro(x):\n    return right_dobro(x) if x > 0 else 0") is None  # only hidden catches it
-        assert not rejected_by_the_check(verdict("def dobro(x):\n    return x.y"), label)   # a crash
+
+        def verdict(source, test=visible):
+            return wrong_answer_verdict(session, source, test, label)
+
+        by_check = verdict("def dobro(x):\n    return 3 * x")
+        assert by_check.rejected and by_check.raised_in == "nnlib.checks", by_check
+        own_raise = verdict("def dobro(x):\n    return 3 * x",
+                            "if dobro(3) != 6:\n    raise AssertionError('mensagem da célula')")
+        assert own_raise.rejected and own_raise.raised_in == "test cell", own_raise
+        assert verdict("def dobro(x):\n    return right_dobro(x) if x > 0 else 0").passed  # only hidden catches it
+        crashes = {
+            "the answer crashes": verdict("def dobro(x):\n    return x.y"),
+            "the answer's own AssertionError": verdict("def dobro(x):\n    assert x < 0, 'da resposta'\n    return 2 * x"),
+            "a NameError in the test cell": verdict("def dobro(x):\n    return 3 * x",
+                                                    "checks.check_true(dobrro(3) == 6, 'x')"),
+            "a crash inside nnlib.checks": verdict("def dobro(x):\n    return 3 * x",
+                                                   "checks.check_raises(lambda: dobro(3), 3)"),
+        }
+        for what, crash in crashes.items():
+            assert crash.broken and not crash.rejected, (what, crash)
+        assert crashes["a NameError in the test cell"].error == "NameError"
+        undefined = verdict("dobro = m_x")
+        assert undefined.error == "definição" and "NameError: name 'm_x'" in undefined.message, undefined
