@@ -174,10 +174,10 @@ def _unless_broken(verdict, code):
     return verdict
 
 
+# Kernel code that imports the pixel helpers the live-widget tests compare images with.
 PIXELS = ("import io as _io\nimport numpy as _np\n"
           "from nnlib.liveplot import png_pixels as _png_pixels, figure_pixels as _full_draw, "
           "differing_pixels as _differing_pixels\n")
-"""Kernel code that imports the pixel helpers the live-widget tests compare images with."""
 
 
 def notebook_path(folder, nb_id):
@@ -206,6 +206,7 @@ def visible_part(source):
 
 
 def _read(path):
+    """The notebook at ``path``, read once while the file is unchanged (callers only read it)."""
     mtime = os.stat(path).st_mtime_ns
     cached = _NOTEBOOKS.get(path)
     if cached is None or cached[0] != mtime:

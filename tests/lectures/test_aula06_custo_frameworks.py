@@ -336,7 +336,6 @@ WRONG = {
         "        return float(np.mean(-np.where(y == 1, alpha, 1 - alpha) * (1 - pt) ** gamma * np.log(pt)))",
         "calls nnlib": "def focal_loss(z, y, gamma, alpha):\n"
         "    return losses.focal_loss(z, y, gamma, alpha)",
-        "blank": "def focal_loss(z, y, gamma, alpha):\n    raise NotImplementedError()",
     },
     "teste_focal_loss_grad": {
         "missing 1/N": "def focal_loss_grad(z, y, gamma, alpha):\n"
@@ -352,7 +351,6 @@ WRONG = {
         "    return d * s * pt * (1 - pt) / z.size",
         "calls nnlib": "def focal_loss_grad(z, y, gamma, alpha):\n"
         "    return losses.focal_loss_grad(z, y, gamma, alpha)",
-        "blank": "def focal_loss_grad(z, y, gamma, alpha):\n    raise NotImplementedError()",
     },
     "teste_sklearn_config": {
         "sklearn's default nesterovs_momentum": "def sklearn_config(o, m, act, hidden):\n"
@@ -373,7 +371,6 @@ WRONG = {
         "    if act == 'linear': c['activation'] = 'linear'\n    return c",
         "hidden sizes as a list": "def sklearn_config(o, m, act, hidden):\n"
         "    return {**_right(o, m, act, hidden), 'hidden_layer_sizes': list(hidden)}",
-        "blank": "def sklearn_config(o, m, act, hidden):\n    raise NotImplementedError()",
     },
 }
 ANSWER_OF = {"teste_focal_loss": "focal_loss", "teste_focal_loss_grad": "focal_loss_grad",
@@ -445,12 +442,25 @@ def test_grading_path_skips_slow_demos():
 
 # The named wrong answers each visible test rejects (tests/test_exercise_rules.py, rule 6): the list
 # above without the blank stub, written on right_<name> (the rule keeps the model solution under it).
+@pytest.mark.parametrize("grade_id", sorted(ANSWER_OF))
+def test_blank_stub_stops_the_cell(nb, grade_id):
+    """The student version's stub: its NotImplementedError stops the test cell (no points); that is
+    the stub's own error, not a check rejecting a wrong answer."""
+    answer = ANSWER_OF[grade_id]
+    nb.run(f"def {answer}(*args, **kwargs):\n    raise NotImplementedError()")
+    try:
+        verdict = nb.verdict(grade_cell_source(SOURCE, grade_id))
+    finally:
+        nb.run(grade_cell_source(SOURCE, answer))
+    assert verdict.broken and verdict.error == "NotImplementedError", str(verdict)
+
+
 def _on_right(code):
     return (code.replace("_right_fl(", "right_focal_loss(").replace("_right_grad(", "right_focal_loss_grad(")
             .replace("_right(", "right_sklearn_config("))
 
 
 # Left to the hidden tests: sklearn_config's Adam epsilon, ValueError for AdaGrad and 'linear' -> 'identity'.
-HIDDEN_ONLY = {"blank", "Adam without epsilon", "no ValueError for AdaGrad", "'linear' passed through"}
+HIDDEN_ONLY = {"Adam without epsilon", "no ValueError for AdaGrad", "'linear' passed through"}
 WRONG_ANSWERS = {grade_id: {name: _on_right(code) for name, code in cases.items() if name not in HIDDEN_ONLY}
                  for grade_id, cases in WRONG.items()}
