@@ -21,6 +21,7 @@ import pytest
 
 from notebook_session import notebook_path
 from paths import ROOT
+
 AULA, LISTA = "aula02_sgd_passo_aprendizagem", "lista02_inicializacao_treinamento"
 TOKEN = "t320-test-token"
 

@@ -46,6 +46,7 @@ WRONG_FORMS = {
         "momentum, método do momento ou termo momento",
 }
 
+
 def prose(markdown):
     """``markdown`` without code, math, links, URLs and double-quoted titles."""
     text = re.sub(r"```.*?```", " ", markdown, flags=re.S)
