@@ -7,7 +7,6 @@ In the kernel, ``plot_layer_statistics(...)`` is ``figures.layer_statistics_figu
 ``painel.atualizar`` / ``painel.live`` / ``painel.controls`` (aliases the fixture defines)."""
 
 import ast
-import time
 
 import numpy as np
 import pytest
@@ -327,13 +326,11 @@ def test_title():
 
 def test_grading_mode_skips_widget_and_slow_demos():
     """Under NBGRADER_EXECUTION the notebook still runs, without the widget and the slow demos."""
-    t0 = time.perf_counter()
     with NotebookSession(SOURCE, timeout=180, env={"NBGRADER_EXECUTION": "autograde"}) as s:
         assert s.eval("CORRIGINDO") is True
         assert s.eval("'histories' in globals()") is False
         assert s.eval("'painel' in globals()") is False
         assert s.eval("max(diff_const)") < 1e-10
-    assert time.perf_counter() - t0 < 60
 
 
 # ----------------------------------------------------------------------------- the graded tests can fail
