@@ -14,7 +14,6 @@ are recomputed from the model functions.
 
 import os
 import re
-import time
 
 import nbformat
 import pytest
