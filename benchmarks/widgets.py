@@ -141,6 +141,13 @@ REGISTRY = {
             ("alpha0", [0.02, 0.05, 0.15, 0.19, 0.3]), ("alpha_tau", [0.0005, 0.002, 0.005, 0.05]),
             ("tau", [10, 50, 100, 300, 400]), ("alpha0", [0.19]), ("alpha_tau", [0.002]), ("tau", [200])])),
     ],
+    "lista02_inicializacao_treinamento": [
+        Widget("painel_ajuste.atualizar", slider_path({"otimizador": "sgd", "alpha": 0.01, "m": 32}, [
+            ("alpha", [0.001, 0.05, 0.2, 1.0, 0.1]), ("m", [1, 4, 16, 64, 128]),
+            ("otimizador", ["momentum", "nesterov", "adagrad", "rmsprop", "adam"]),
+            ("alpha", [0.002, 0.01, 0.5]), ("m", [32, 1])]),
+            note="nnlib.figures.lista02.interativo_ajuste; one training of ORCAMENTO updates per call"),
+    ],
 }
 
 # Runs inside the notebook's kernel. One call = callback + PNG of every figure it leaves
