@@ -14,6 +14,9 @@ For every source notebook in ``solutions/`` this script
    A callback that redraws a ``nnlib.liveplot.LiveFigure`` returns the PNG bytes it sent to
    its ``ipywidgets.Image``: its time is the callback alone, PNG included.
 
+With ``--student`` it executes the student versions instead (``lectures/``, ``assignments/``:
+the notebook as a student runs it, exercises blank) against the 10 s target of DEVELOPERS.md.
+
 It prints two Markdown tables; with ``--write`` it also puts them into docs/performance.md
 between ``<!-- widgets:start -->``/``<!-- widgets:end -->`` and
 ``<!-- notebooks:start -->``/``<!-- notebooks:end -->``.
@@ -54,6 +57,7 @@ WIDGET_MARKERS = ("<!-- widgets:start -->", "<!-- widgets:end -->")
 NOTEBOOK_MARKERS = ("<!-- notebooks:start -->", "<!-- notebooks:end -->")
 TARGET_MEDIAN, TARGET_P95 = 0.150, 0.300
 TARGET_NOTEBOOK = {"aula": 20.0, "lista": 60.0}
+TARGET_STUDENT = 10.0   # DEVELOPERS.md: each notebook executes in <= 10 s as a student runs it
 
 
 @dataclass
@@ -140,6 +144,13 @@ REGISTRY = {
         Widget("cronograma_widget.atualizar", slider_path({"alpha0": 0.1, "alpha_tau": 0.01, "tau": 200}, [
             ("alpha0", [0.02, 0.05, 0.15, 0.19, 0.3]), ("alpha_tau", [0.0005, 0.002, 0.005, 0.05]),
             ("tau", [10, 50, 100, 300, 400]), ("alpha0", [0.19]), ("alpha_tau", [0.002]), ("tau", [200])])),
+    ],
+    "lista02_inicializacao_treinamento": [
+        Widget("painel_ajuste.atualizar", slider_path({"otimizador": "sgd", "alpha": 0.01, "m": 32}, [
+            ("alpha", [0.001, 0.05, 0.2, 1.0, 0.1]), ("m", [1, 4, 16, 64, 128]),
+            ("otimizador", ["momentum", "nesterov", "adagrad", "rmsprop", "adam"]),
+            ("alpha", [0.002, 0.01, 0.5]), ("m", [32, 1])]),
+            note="nnlib.figures.lista02.interativo_ajuste; one training of ORCAMENTO updates per call"),
     ],
 }
 
@@ -278,8 +289,11 @@ def slowest_cells(nb, k=3):
     return sorted(rows, reverse=True)[:k]
 
 
-def notebooks(only=None):
-    paths = sorted(ROOT.glob("solutions/*/*.ipynb"))
+def notebooks(only=None, student=False):
+    """The source notebooks, or with ``student`` the student versions (lectures/, assignments/):
+    what a student runs, the exercises blank (their cells, tagged raises-exception, raise)."""
+    folders = ("lectures", "assignments") if student else ("solutions",)
+    paths = [p for folder in folders for p in sorted(ROOT.glob(f"{folder}/*/*.ipynb"))]
     paths = [p for p in paths if ".ipynb_checkpoints" not in p.parts and p.stem == p.parent.name]
     if only:
         paths = [p for p in paths if any(p.stem.startswith(o) for o in only)]
@@ -413,15 +427,17 @@ def breakdown_table(results):
     return "\n".join(lines)
 
 
-def notebook_table(results):
+def notebook_table(results, student=False):
+    what = ("the student version (lectures/, assignments/: the exercises blank, their cells raise)" if student
+            else "the source notebook (solutions/)")
     lines = [f"Load average (1 min) at the start of each execution: {fmt_load(results, 'load_start', 'load_end_exec')} "
-             f"on {os.cpu_count()} cores. Fresh kernel, every cell, not in grading mode; wall includes the "
+             f"on {os.cpu_count()} cores. Fresh kernel, every cell of {what}, not in grading mode; wall includes the "
              "kernel start-up (about 1 s); CPU = the kernel's user + system time (BLAS threads included).",
              "",
              "| notebook | wall s | kernel CPU s | target s | target (wall) | target (CPU) | load | slowest cells (s) |",
              "| --- | ---: | ---: | ---: | :---: | :---: | ---: | --- |"]
     for r in results:
-        target = TARGET_NOTEBOOK["lista" if r["id"].startswith("lista") else "aula"]
+        target = TARGET_STUDENT if student else TARGET_NOTEBOOK["lista" if r["id"].startswith("lista") else "aula"]
         if "error" in r:
             lines.append(f"| {r['id']} | {r['wall']:.1f} | | {target:.0f} | failed: {r['error']} | | "
                          f"{r['load_start']:.1f} | |")
@@ -453,12 +469,15 @@ def main(argv=None):
     parser.add_argument("--timeout", type=int, default=300, help="per-cell timeout in seconds")
     parser.add_argument("--no-breakdown", dest="breakdown", action="store_false",
                         help="skip splitting one call's CPU time into figure building, drawing and PNG")
+    parser.add_argument("--student", action="store_true",
+                        help="execute the student versions (lectures/, assignments/) instead of solutions/; "
+                             f"notebook target {TARGET_STUDENT:g} s")
     parser.add_argument("--json", help="also dump the raw measurements to this file")
     parser.add_argument("--write", action="store_true", help="also update docs/performance.md")
     args = parser.parse_args(argv)
     n_calls = 5 if args.quick else args.calls
     results = []
-    for path in notebooks(args.only):
+    for path in notebooks(args.only, args.student):
         print(f"executing {path.stem} (load {os.getloadavg()[0]:.1f}) ...", file=sys.stderr, flush=True)
         r = measure_notebook(path, n_calls, args.timeout, args.breakdown)
         print(f"  {r.get('wall', float('nan')):.1f} s wall, {r.get('cpu', float('nan')):.1f} s CPU"
@@ -468,13 +487,14 @@ def main(argv=None):
     widgets_md = head + "\n\n" + widget_table(results)
     if args.breakdown:
         widgets_md += "\n\n" + breakdown_table(results)
-    notebooks_md = head + "\n\n" + notebook_table(results)
+    notebooks_md = head + "\n\n" + notebook_table(results, args.student)
     print(widgets_md + "\n\n" + notebooks_md)
     if args.json:
         Path(args.json).write_text(json.dumps(results, indent=1, default=str))
     if args.write:
-        if args.only:
-            print("--write with --only would drop the other notebooks' rows: not written", file=sys.stderr)
+        if args.only or args.student:
+            print("--write with --only or --student would replace the source notebooks' rows: not written",
+                  file=sys.stderr)
             return 1
         write_section(WIDGET_MARKERS, widgets_md)
         write_section(NOTEBOOK_MARKERS, notebooks_md)

@@ -1,4 +1,4 @@
-"""nnlib.figures.aula01 (and the shared nnlib.figures._common): figures return a Figure, the
+"""nnlib.figures.aula01: figures return a Figure, the
 widget's callback is a plain function whose PNG equals a full draw of the same picture."""
 
 from types import SimpleNamespace
@@ -10,7 +10,7 @@ import pytest
 from matplotlib.figure import Figure
 
 from nnlib import data
-from nnlib.figures import _common, aula01
+from nnlib.figures import aula01
 from nnlib.liveplot import differing_pixels
 
 X, Y, W_TRUE = data.regression_2w(50, np.random.default_rng(0), noise=0.3)
@@ -95,22 +95,3 @@ def test_controls_drive_the_image():
     box.controles["alpha"].value = 0.35
     assert len(sent) == 2 and sent[-1] == box.atualizar(5, 0.35)
 
-
-# ------------------------------------------------------------------ nnlib.figures._common
-def test_degrau_picks_the_smallest_step_with_room():
-    assert _common.degrau(5.0, 1.5, (10.0, 1e4)) == 10.0
-    assert _common.degrau(8.0, 1.5, (10.0, 1e4)) == 1e4
-    assert _common.degrau(1e9, 1.5, (10.0, 1e4)) == 1e4   # the last one at most
-
-
-def test_primeiros_finitos_counts_leading_finite_rows():
-    assert _common.primeiros_finitos(np.array([1.0, 2.0, np.inf, 3.0])) == 2
-    assert _common.primeiros_finitos(np.ones((4, 2)), np.array([1.0, 1.0, 1.0, np.nan])) == 3
-    assert _common.primeiros_finitos(np.ones(3)) == 3
-
-
-def test_deslizante_kinds():
-    assert isinstance(_common.deslizante("m", [1, 2, 5], 2), ipywidgets.SelectionSlider)
-    assert isinstance(_common.deslizante("τ", (20, 800), 400, passo=20), ipywidgets.IntSlider)
-    s = _common.deslizante("α", (0.01, 1.0), 0.1)
-    assert isinstance(s, ipywidgets.FloatSlider) and (s.min, s.max, s.value) == (0.01, 1.0, 0.1)

@@ -59,6 +59,28 @@ def test_optimizers_widget_callback_equals_a_full_draw(kwargs):
     assert differing_pixels(png, figures.optimizers_figure(SURFACES, **kwargs)) == 0
 
 
+def test_optimizers_widget_lays_out_two_columns_of_controls_and_figura_draws_the_same():
+    box = figures.interativo_otimizadores(SURFACES, otimizadores=("adam",), superficie="beale")
+    left, right = box.children[0].children
+    assert [c.description for c in left.children] == ["otimizadores", "superfície"]
+    assert [c.description for c in right.children] == ["passo α", "μ", "ρ", "β1", "β2"]
+    assert differing_pixels(box.atualizar(optimizers=("adam",), surface="beale"), box.figura()) == 0
+
+
+def test_preconditioning_widget_figura_draws_what_the_callback_shows():
+    def run(kappa, angle):
+        steps = 20
+        paths = {n: np.linspace([1.0, 0.5], [0.0, 0.1 * angle / 45], steps + 1) for n in figures.PRECONDITIONING_LINES}
+        return {"kappa": kappa, "angle": angle, "H": np.diag([1.0, float(kappa)]), "paths": paths,
+                "steps": {n: np.full((steps, 2), 0.1 / kappa) for n in paths},
+                "conditions": {n: np.full(steps, float(kappa)) for n in paths}}
+
+    box = figures.interativo_precondicionamento(run, kappa=(1, 10, 100), angulo=(0, 45), inicial=(10, 0))
+    assert set(box.controles) == {"kappa", "angle"}
+    for move in [(100, 45), (1, 0), (100, 45)]:
+        assert differing_pixels(box.atualizar(*move), box.figura(*move)) == 0
+
+
 def test_unknown_surface_is_rejected():
     with pytest.raises(ValueError, match="plana"):
         figures.optimizers_figure(SURFACES, surface="plana")

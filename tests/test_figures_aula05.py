@@ -48,3 +48,17 @@ def test_static_figures():
     assert len(figures.histograms_figure({0.5: stats["tanh", "he"], 1.0: stats["relu", "he"]}, [1, 5]).axes) == 2
     fig = figures.gradient_norms_figure({"a": {"x": np.ones(4)}, "b": {"y": np.ones(4), "z": np.ones(4)}})
     assert [len(ax.get_lines()) for ax in fig.axes] == [1, 2]
+
+
+def test_widget_is_a_panel_not_displayed_with_its_layout_and_limit_read_at_every_call(monkeypatch):
+    shown = []
+    monkeypatch.setattr("IPython.display.display", lambda *a, **k: shown.append(a))
+    box = figures.interativo_estatisticas(fake_statistics, max_backgrounds=3)
+    assert shown == [] and set(box.controles) == {"depth", "activation", "heuristic", "distribution", "scale"}
+    assert [[c.description for c in row.children] for row in box.children[:2]] == \
+        [["camadas L", "escala ×"], ["ativação", "heurística", "distribuição"]]
+    box.max_backgrounds = 1
+    box.atualizar(30, "relu", "he", "normal", 3.0)
+    assert len(box.seen_keys) == 1
+    move = (2, "tanh", "glorot", "uniform", 0.5)
+    assert differing_pixels(box.atualizar(*move), box.figura(*move)) == 0

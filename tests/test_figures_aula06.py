@@ -42,3 +42,10 @@ def test_static_figures():
     assert len(fig.axes[0].get_lines()) == 2
     assert len(figures.focal_factor_figure(np.linspace(0.1, 1, 5), {0.0: np.ones(5)}).axes[0].get_lines()) == 1
     assert len(figures.speed_figure({"nnlib": 0.1, "PyTorch": 0.2}, 1797, 32).axes[0].patches) == 2
+
+
+def test_widget_figura_draws_what_the_callback_shows():
+    box = figures.interativo_bibliotecas(CURVES, NOTES, ["PyTorch", "scikit-learn"], ["SGD", "Adam"], inicial=("PyTorch", "Adam"))
+    assert set(box.controles) == {"framework", "optimizer"}
+    for target in [("scikit-learn", "Adam"), ("PyTorch", "SGD")]:
+        assert differing_pixels(box.atualizar(*target), box.figura(*target)) == 0

@@ -9,7 +9,7 @@ problem: ``W1``, ``W2`` and ``J`` (the grid of J(w1, w2)), ``niveis`` (contour l
 import numpy as np
 from matplotlib.figure import Figure
 
-from nnlib.figures._common import degrau, deslizante, painel, primeiros_finitos
+from nnlib.figures._common import Panel, curves_figure, leading_finite, panel, slider, step_up
 from nnlib.liveplot import LiveFigure
 
 J_BOTTOM = 0.05                      # below the smallest J of the problem (the data noise, ~0.09)
@@ -93,17 +93,12 @@ def figura_J_epocas_e_atualizacoes(historicos):
     -------
     matplotlib.figure.Figure
     """
-    fig = Figure(figsize=(10, 4), layout="tight")
-    ax1, ax2 = fig.subplots(1, 2)
-    for nome, h in historicos.items():
-        ax1.semilogy(range(h.epochs + 1), h.J, "o-", label=nome)
-        ax2.loglog(np.array(h.updates[1:]), h.J[1:], "o-", label=nome)
-    ax1.set(xlabel="época $k$", ylabel="$J(\\mathbf{w})$", title="$J$ × épocas")
-    ax2.set(xlabel="atualizações dos pesos $t$ (escala log)", ylabel="$J(\\mathbf{w})$",
-            title="$J$ × atualizações")
-    ax1.legend()
-    ax2.legend()
-    return fig
+    return curves_figure(historicos, [
+        Panel(lambda h: (range(h.epochs + 1), h.J), "o-", legend={},
+              axes=dict(yscale="log", xlabel="época $k$", ylabel="$J(\\mathbf{w})$", title="$J$ × épocas")),
+        Panel(lambda h: (np.array(h.updates[1:]), h.J[1:]), "o-", legend={},
+              axes=dict(xscale="log", yscale="log", xlabel="atualizações dos pesos $t$ (escala log)",
+                        ylabel="$J(\\mathbf{w})$", title="$J$ × atualizações"))], figsize=(10, 4))
 
 
 def figura_tres_relogios(historicos):
@@ -118,19 +113,16 @@ def figura_tres_relogios(historicos):
     -------
     matplotlib.figure.Figure
     """
-    fig = Figure(figsize=(14, 4), layout="tight")
-    axes = fig.subplots(1, 3, sharey=True)
-    for nome, h in historicos.items():
-        axes[0].plot(range(1, h.epochs + 1), h.J[1:], label=nome)
-        axes[1].plot(h.updates[1:], h.J[1:], label=nome)
-        axes[2].plot(h.seconds, h.J, label=nome)
-    axes[0].set(xscale="log", yscale="log", xlabel="época $k$ (escala log)",
-                ylabel="$J(\\mathbf{w})$", title="$J$ × épocas")
-    axes[1].set(xscale="log", xlabel="atualizações $t$ (escala log)", title="$J$ × atualizações")
-    axes[2].set(xlabel="segundos de relógio", title="$J$ × tempo de parede",
-                xlim=(0, min(h.seconds[-1] for h in historicos.values())))
-    axes[2].legend()
-    return fig
+    return curves_figure(historicos, [
+        Panel(lambda h: (range(1, h.epochs + 1), h.J[1:]),
+              axes=dict(xscale="log", yscale="log", xlabel="época $k$ (escala log)",
+                        ylabel="$J(\\mathbf{w})$", title="$J$ × épocas")),
+        Panel(lambda h: (h.updates[1:], h.J[1:]),
+              axes=dict(xscale="log", xlabel="atualizações $t$ (escala log)", title="$J$ × atualizações")),
+        Panel(lambda h: (h.seconds, h.J), legend={},
+              axes=dict(xlabel="segundos de relógio", title="$J$ × tempo de parede",
+                        xlim=(0, min(h.seconds[-1] for h in historicos.values()))))],
+        figsize=(14, 4), sharey=True)
 
 
 def figura_custo_por_atualizacao(m, segundos):
@@ -220,7 +212,7 @@ def _atualizar_lote(artistas, treinar, custo, N, m, alpha):
     """Train with (m, α), put the result in the artists; return the top of the J axis."""
     caminho, historico = treinar(m, alpha)
     J_caminho = custo(caminho)
-    n_ok = primeiros_finitos(caminho, J_caminho)       # nothing inf or NaN is drawn
+    n_ok = leading_finite(caminho, J_caminho)       # nothing inf or NaN is drawn
     J_epocas = np.array(historico.J, dtype=float)
     epocas_ok = np.isfinite(J_epocas)
     por_epoca = -(-N // m)                              # ⌈N/m⌉ updates per epoch
@@ -236,7 +228,7 @@ def _atualizar_lote(artistas, treinar, custo, N, m, alpha):
     artistas["titulo"].set_text(f"{nome_da_versao(m, N)}: m = {m}, α = {alpha:.2f}, "
                                 f"{len(caminho) - 1} atualizações em {historico.epochs} épocas")
     mais_alto = max(J_caminho[:n_ok].max(initial=0.0), J_epocas[epocas_ok].max(initial=0.0))
-    topo = degrau(mais_alto, 1.5, J_TOPS)
+    topo = step_up(mais_alto, 1.5, J_TOPS)
     artistas["J_atualizacoes"].axes.set_ylim(J_BOTTOM, topo)
     return topo
 
@@ -280,8 +272,8 @@ def interativo_tamanho_lote(treinar, custo, contorno, N, m=(1, 2, 5, 10, 20, 50,
         topo = _atualizar_lote(artistas, treinar, custo, N, m, alpha)
         return live.redraw(static_key=topo)   # a new step of the J axis: redraw the static part
 
-    controles = {"m": deslizante("mini-batch m", list(m), 20 if 20 in m else m[0]),
-                 "alpha": deslizante("passo α", alpha, 0.1, passo=0.01)}
-    box = painel(controles, atualizar, live, figura)
+    controles = {"m": slider("mini-batch m", list(m), 20 if 20 in m else m[0]),
+                 "alpha": slider("passo α", alpha, 0.1, step=0.01)}
+    box = panel(controles, atualizar, live, figura)
     box.artistas = artistas
     return box

@@ -8,7 +8,7 @@ import numpy as np
 from matplotlib.figure import Figure
 
 from nnlib import schedules
-from nnlib.figures._common import degrau, deslizante, painel, primeiros_finitos
+from nnlib.figures._common import Panel, curves_figure, leading_finite, panel, slider, step_up
 from nnlib.liveplot import LiveFigure
 
 ALPHA_TOPS = (0.022, 0.033, 0.055, 0.11, 0.22, 0.33, 0.55, 1.1)  # the α_j axis follows max(α₀, α_τ)
@@ -120,15 +120,12 @@ def figura_decaimentos(j, passos, curvas):
     -------
     matplotlib.figure.Figure
     """
-    fig = Figure(figsize=(10, 4), layout="tight")
-    ax1, ax2 = fig.subplots(1, 2)
-    for nome in passos:
-        ax1.plot(j, passos[nome], lw=2, label=nome)
-        ax2.semilogy(curvas[nome], lw=2, label=nome)
-    ax1.set(xlabel="iteração j", ylabel=r"$\alpha_j$", title="Três formas de reduzir α")
-    ax1.legend(fontsize=8)
-    ax2.set(xlabel="época k", ylabel=r"$J(\mathbf{w}(k)) - J^*$", title="Treinamento com cada uma (m = 5)")
-    return fig
+    return curves_figure({nome: (passos[nome], curvas[nome]) for nome in passos}, [
+        Panel(lambda d: (j, d[0]), line=dict(lw=2), legend=dict(fontsize=8),
+              axes=dict(xlabel="iteração j", ylabel=r"$\alpha_j$", title="Três formas de reduzir α")),
+        Panel(lambda d: d[1], line=dict(lw=2),
+              axes=dict(yscale="log", xlabel="época k", ylabel=r"$J(\mathbf{w}(k)) - J^*$",
+                        title="Treinamento com cada uma (m = 5)"))], figsize=(10, 4))
 
 
 # ----------------------------------------------------------------------------- widget
@@ -166,7 +163,7 @@ def _atualizar_reducao(artistas, curva, iteracoes, iteracoes_por_epoca, alpha0, 
     artistas["tau"].set_xdata([tau, tau])
     artistas["titulo_passo"].set_text(rf"$\alpha_0$ = {alpha0:.3g}, $\alpha_\tau$ = {alpha_tau:.3g}, "
                                       f"τ = {tau} (época {tau / iteracoes_por_epoca:.0f})")
-    topo_alpha = degrau(max(alpha0, alpha_tau), 1.05, ALPHA_TOPS)
+    topo_alpha = step_up(max(alpha0, alpha_tau), 1.05, ALPHA_TOPS)
     ax1.set_ylim(0, topo_alpha)
     execucoes = [(alpha0, alpha0), (alpha_tau, alpha_tau), (alpha0, alpha_tau)]
     notas, mais_alto = [], 0.0
@@ -175,7 +172,7 @@ def _atualizar_reducao(artistas, curva, iteracoes, iteracoes_por_epoca, alpha0, 
                                                         legenda.get_texts(), legenda.legend_handles):
         valores, divergiu = curva(float(a0), float(at), tau if a0 != at else 0)  # constant: τ is moot
         valores = np.array(valores)
-        n_ok = primeiros_finitos(valores)               # nothing inf or NaN is drawn
+        n_ok = leading_finite(valores)               # nothing inf or NaN is drawn
         visivel = not divergiu and n_ok > 0
         linha.set_data(np.arange(n_ok), valores[:n_ok])
         linha.set_visible(visivel)
@@ -186,7 +183,7 @@ def _atualizar_reducao(artistas, curva, iteracoes, iteracoes_por_epoca, alpha0, 
         elif n_ok:
             mais_alto = max(mais_alto, float(valores[:n_ok].max()))
     artistas["titulo_curvas"].set_text("; ".join(notas) if notas else "Curva de treinamento (m = 5)")
-    topo_excesso = degrau(mais_alto, 2.0, EXCESS_TOPS)
+    topo_excesso = step_up(mais_alto, 2.0, EXCESS_TOPS)
     ax2.set_ylim(EXCESS_BOTTOM, topo_excesso)
     return topo_alpha, topo_excesso
 
@@ -230,10 +227,10 @@ def interativo_reducao_do_passo(curva, iteracoes_por_epoca, epocas, alpha0=(0.01
         return live.redraw(static_key=topos)   # an axis changed step: redraw the static part
 
     controles = {
-        "alpha0": deslizante("α₀", alpha0, 0.3, passo=0.01, continuous_update=False),
-        "alpha_tau": deslizante("α_τ", alpha_tau, 0.02, passo=0.001, formato=".3f", continuous_update=False),
-        "tau": deslizante("τ (iterações)", tau, 400, passo=20, continuous_update=False),
+        "alpha0": slider("α₀", alpha0, 0.3, step=0.01, continuous_update=False),
+        "alpha_tau": slider("α_τ", alpha_tau, 0.02, step=0.001, readout=".3f", continuous_update=False),
+        "tau": slider("τ (iterações)", tau, 400, step=20, continuous_update=False),
     }
-    box = painel(controles, atualizar, live, figura)
+    box = panel(controles, atualizar, live, figura)
     box.artistas = artistas
     return box

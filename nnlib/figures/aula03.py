@@ -11,7 +11,7 @@ import numpy as np
 from matplotlib.figure import Figure
 
 from nnlib import optim, surfaces
-from nnlib.figures._common import deslizante, painel, primeiros_finitos
+from nnlib.figures._common import Panel, curves_figure, leading_finite, panel, slider
 from nnlib.liveplot import LiveFigure
 
 CORES = {"sgd": "C0", "momentum": "C1", "nesterov": "C2"}
@@ -35,19 +35,15 @@ def figura_velocidades(passos, velocidades, alpha):
     -------
     matplotlib.figure.Figure
     """
-    fig = Figure(figsize=(10, 3.5), layout="tight")
-    axes = fig.subplots(1, 2, sharey=True)
-    for mu, curvas in velocidades.items():
-        for ax, v in zip(axes, curvas):
-            ax.plot(passos, v, "o-", ms=3, label=f"μ = {mu}")
-        if mu > 0:
-            axes[0].axhline(-alpha / (1 - mu), color="gray", lw=0.8, ls="--")
-    axes[0].set_title("g constante: v acelera até −αg/(1−μ)")
-    axes[1].set_title("g troca de sinal: v fica pequeno")
-    for ax in axes:
-        ax.set_xlabel("iteração t")
-        ax.legend()
-    axes[0].set_ylabel("velocidade v")
+    fig = curves_figure({f"μ = {mu}": curvas for mu, curvas in velocidades.items()}, [
+        Panel(lambda c: (passos, c[0]), "o-", line=dict(ms=3), legend={},
+              axes=dict(xlabel="iteração t", ylabel="velocidade v", title="g constante: v acelera até −αg/(1−μ)")),
+        Panel(lambda c: (passos, c[1]), "o-", line=dict(ms=3), legend={},
+              axes=dict(xlabel="iteração t", title="g troca de sinal: v fica pequeno"))],
+        figsize=(10, 3.5), sharey=True)
+    for mu in velocidades:
+        if mu > 0:   # the terminal velocity
+            fig.axes[0].axhline(-alpha / (1 - mu), color="gray", lw=0.8, ls="--")
     return fig
 
 
@@ -150,7 +146,7 @@ def _atualizar_trajetorias(artistas, superficie, criar, passos, otimizadores, al
         p = surfaces.run(criar(k, alpha, mu), superficie, steps=passos)
         with np.errstate(over="ignore", invalid="ignore"):
             J = superficie.J(p)
-        n_ok = primeiros_finitos(p, J)   # cut at the first non-finite point
+        n_ok = leading_finite(p, J)   # cut at the first non-finite point
         p, J = p[:n_ok], J[:n_ok]
         rotulo = NOMES[k] + (" (diverge)" if len(p) < passos + 1 or J[-1] > J[0] else "")
         caminho.set_data(p[:, 0], p[:, 1])
@@ -201,12 +197,12 @@ def interativo_trajetorias(superficie, criar, grade, niveis, alpha=(0.005, 0.12)
         return live.redraw()
 
     controles = {
-        "alpha": deslizante("passo α", alpha, 0.06, passo=0.005, formato=".3f"),
-        "mu": deslizante("coef. de momento μ", mu, 0.7, passo=0.01),
+        "alpha": slider("passo α", alpha, 0.06, step=0.005, readout=".3f"),
+        "mu": slider("coef. de momento μ", mu, 0.7, step=0.01),
         "optimizer": widgets.Dropdown(options=[("os três", "todos")] + [(NOMES[k], k) for k in otimizadores],
                                       value="todos", description="otimizador"),
     }
-    box = painel(controles, atualizar, live, figura)
+    box = panel(controles, atualizar, live, figura)
     box.artistas = artistas
     return box
 
@@ -272,7 +268,7 @@ def _atualizar_mapa(artistas, fator, passos, kappa, alpha_lambda, mu):
     rhos = [float(fator(alpha, mu, lam)) for lam in (1.0, float(kappa))]
     for i, (lam, rho) in enumerate(zip((1.0, kappa), rhos)):
         norma = np.hypot(p[:, i], v[:, i])
-        n_ok = primeiros_finitos(norma)
+        n_ok = leading_finite(norma)
         artistas[f"medida_{i}"].set_data(t[:n_ok], np.clip(norma[:n_ok], 1e-300, 1e100))
         artistas[f"medida_{i}"].set_label(f"medida, λ = {lam:g}")
         todas = np.arange(passos + 1)
@@ -339,9 +335,9 @@ def interativo_mapa_momentum(fator, kappa=(5, 20, 50, 200, 1000), alpha_lambda=(
         _atualizar_mapa(artistas, fator, passos, kappa, alpha_lambda, mu)
         return live.redraw(static_key=kappa)
 
-    controles = {"kappa": deslizante("κ = λ_máx/λ_mín", kappa, inicial),
-                 "alpha_lambda": deslizante("α·λ_máx", alpha_lambda, 1.0, passo=0.02),
-                 "mu": deslizante("coef. de momento μ", mu, 0.7, passo=0.01)}
-    box = painel(controles, atualizar, live, figura)
+    controles = {"kappa": slider("κ = λ_máx/λ_mín", kappa, inicial),
+                 "alpha_lambda": slider("α·λ_máx", alpha_lambda, 1.0, step=0.02),
+                 "mu": slider("coef. de momento μ", mu, 0.7, step=0.01)}
+    box = panel(controles, atualizar, live, figura)
     box.artistas = artistas
     return box

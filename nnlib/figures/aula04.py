@@ -6,11 +6,13 @@ passes). Every function returns the ``matplotlib.figure.Figure`` it drew, built 
 ``Figure`` (not pyplot), so a notebook cell shows it once, as the cell's value.
 """
 
+import ipywidgets as widgets
 import numpy as np
 from matplotlib.figure import Figure
 from matplotlib.ticker import NullFormatter
 
 from nnlib import optim, surfaces
+from nnlib.figures._common import Panel, curves_figure, panel, slider
 from nnlib.liveplot import LiveFigure
 
 OPTIMIZER_NAMES = ["sgd", "momentum", "nesterov", "adagrad", "rmsprop", "adam"]
@@ -172,18 +174,15 @@ def digits_comparison_figure(alphas, final_costs, best_curves, epochs):
     -------
     matplotlib.figure.Figure
     """
-    fig = Figure(figsize=(11, 4), layout="tight")
-    ax1, ax2 = fig.subplots(1, 2)
-    for o in final_costs:
-        ax1.loglog(alphas, np.minimum(final_costs[o], 10.0), "o-", color=COLORS[o], label=LABELS[o])
-        alpha, curve = best_curves[o]
-        ax2.semilogy(curve, "o-", color=COLORS[o], ms=3, label=f"{LABELS[o]} (α = {alpha:.0e})")
-    ax1.set(xlabel="passo de aprendizagem α", ylabel=f"J de treino após {epochs} épocas",
-            title="Sensibilidade a α (valores cortados em 10)")
-    ax1.legend(fontsize=8)
-    ax2.set(xlabel="época", ylabel="J de treino", title="Curvas de J com o melhor α de cada um")
-    ax2.legend(fontsize=8)
-    return fig
+    return curves_figure({o: (final_costs[o], best_curves[o]) for o in final_costs}, [
+        Panel(lambda d: (alphas, np.minimum(d[0], 10.0)), "o-", line=lambda o: dict(color=COLORS[o]),
+              label=lambda o, d: LABELS[o], legend=dict(fontsize=8),
+              axes=dict(xscale="log", yscale="log", xlabel="passo de aprendizagem α",
+                        ylabel=f"J de treino após {epochs} épocas", title="Sensibilidade a α (valores cortados em 10)")),
+        Panel(lambda d: d[1][1], "o-", line=lambda o: dict(color=COLORS[o], ms=3),
+              label=lambda o, d: f"{LABELS[o]} (α = {d[1][0]:.0e})", legend=dict(fontsize=8),
+              axes=dict(yscale="log", xlabel="época", ylabel="J de treino",
+                        title="Curvas de J com o melhor α de cada um"))], figsize=(11, 4))
 
 
 # ----------------------------------------------------------------------------- preconditioning
@@ -299,12 +298,10 @@ def interativo_precondicionamento(precondition_run, kappa=(1, 10, 100, 1000), an
     Returns
     -------
     ipywidgets.VBox
-        Displayed; ``box.atualizar(kappa=..., angle=...)`` is the callback (it returns the
-        PNG it shows), ``box.live`` the LiveFigure.
+        Built by `nnlib.figures._common.panel`: ``box.atualizar(kappa=..., angle=...)`` is the
+        callback (it returns the PNG it shows), ``box.figura(kappa=..., angle=...)`` draws the same
+        picture in a new Figure, ``box.live`` is the LiveFigure.
     """
-    import ipywidgets as widgets
-    from IPython.display import display
-
     steps = len(precondition_run(inicial[0], inicial[1])["conditions"]["gd"])
     fig = Figure(figsize=(13, 4.2))
     art = _preconditioning_artists(fig, steps)
@@ -314,15 +311,12 @@ def interativo_precondicionamento(precondition_run, kappa=(1, 10, 100, 1000), an
         _update_preconditioning(art, precondition_run(kappa, angle), live)
         return live.redraw()   # one static part: axes and labels only
 
-    controls = {"kappa": widgets.SelectionSlider(options=list(kappa), value=inicial[0], description="κ"),
-                "angle": widgets.SelectionSlider(options=list(angulo), value=inicial[1],
-                                                 description="giro (graus)")}
-    atualizar(*inicial)
-    widgets.interactive_output(atualizar, controls)
-    box = widgets.VBox([widgets.HBox(list(controls.values())), live.widget()])
-    box.atualizar, box.live = atualizar, live
-    display(box)
-    return box
+    def figura(kappa=inicial[0], angle=inicial[1]):
+        return preconditioning_figure(precondition_run(kappa, angle))
+
+    controls = {"kappa": slider("κ", list(kappa), inicial[0]),
+                "angle": slider("giro (graus)", list(angulo), inicial[1])}
+    return panel(controls, atualizar, live, figura)
 
 
 # ----------------------------------------------------------------------------- optimizers widget
@@ -462,13 +456,11 @@ def interativo_otimizadores(superficies, otimizadores=("sgd", "momentum", "adam"
     Returns
     -------
     ipywidgets.VBox
-        Displayed; ``box.atualizar(optimizers=..., alpha=..., mu=..., rho=..., beta1=...,
-        beta2=..., surface=...)`` is the callback (returns the PNG it shows), ``box.live`` the
+        Built by `nnlib.figures._common.panel`: ``box.atualizar(optimizers=..., alpha=..., mu=...,
+        rho=..., beta1=..., beta2=..., surface=...)`` is the callback (returns the PNG it shows),
+        ``box.figura(...)`` draws the same picture in a new Figure, ``box.live`` is the
         LiveFigure, ``box.figure`` the figure it redraws.
     """
-    import ipywidgets as widgets
-    from IPython.display import display
-
     drawing = _OptimizersFigure(superficies, superficie)
     live = LiveFigure(drawing.fig, dynamic=drawing.dynamic())
 
@@ -477,6 +469,10 @@ def interativo_otimizadores(superficies, otimizadores=("sgd", "momentum", "adam"
         drawing.update(optimizers, alpha, mu, rho, beta1, beta2, surface)
         # a new surface redraws the contour (once per surface; then its pixels are kept)
         return live.redraw(static_key=surface)
+
+    def figura(optimizers=tuple(otimizadores), alpha=10 ** -2.5, mu=0.9, rho=0.9, beta1=0.9, beta2=0.999,
+               surface=superficie):
+        return optimizers_figure(superficies, optimizers, alpha, mu, rho, beta1, beta2, surface)
 
     lo, hi = np.log10(alpha[0]), np.log10(alpha[1])
     controls = {
@@ -492,12 +488,7 @@ def interativo_otimizadores(superficies, otimizadores=("sgd", "momentum", "adam"
         "beta2": widgets.FloatSlider(value=0.999, min=beta2[0], max=beta2[1], step=0.0005,
                                      readout_format=".4f", description="β2"),
     }
-    atualizar()
-    widgets.interactive_output(atualizar, controls)
-    box = widgets.VBox([
-        widgets.HBox([widgets.VBox([controls["optimizers"], controls["surface"]]),
-                      widgets.VBox([controls[k] for k in ("alpha", "mu", "rho", "beta1", "beta2")])]),
-        live.widget()])
-    box.atualizar, box.live, box.figure = atualizar, live, drawing.fig
-    display(box)
+    box = panel(controls, atualizar, live, figura,
+                layout=[[["optimizers", "surface"], ["alpha", "mu", "rho", "beta1", "beta2"]]])
+    box.figure = drawing.fig
     return box

@@ -6,11 +6,13 @@ numbers it shows are the ones the student read. Every function returns the
 ``matplotlib.figure.Figure`` it drew, built with ``Figure`` (not pyplot).
 """
 
+import ipywidgets as widgets
 import numpy as np
 from matplotlib.figure import Figure
 from matplotlib.legend import Legend
 from matplotlib.ticker import NullFormatter
 
+from nnlib.figures._common import Panel, curves_figure, panel, slider
 from nnlib.liveplot import LiveFigure
 
 MAX_DEPTH = 30         # the widget's largest depth: the layer axis is fixed at 1..30
@@ -175,16 +177,12 @@ def training_curves_figure(histories):
     -------
     matplotlib.figure.Figure
     """
-    fig = Figure(figsize=(10, 4), layout="tight")
-    ax1, ax2 = fig.subplots(1, 2)
-    for label, hist in histories.items():
-        label = label + (" (divergiu)" if hist.diverged else "")
-        ax1.semilogy(hist.J, marker=".", label=label)
-        ax2.plot(hist.accuracy, marker=".", label=label)
-    ax1.set(ylim=(0.05, 10), xlabel="época k", ylabel="J(w) no treino", title="Custo")
-    ax2.set(xlabel="época k", ylabel="acurácia no treino", title="Acurácia")
-    ax2.legend(fontsize=8)
-    return fig
+    labelled = {label + (" (divergiu)" if hist.diverged else ""): hist for label, hist in histories.items()}
+    return curves_figure(labelled, [
+        Panel(lambda h: h.J, line=dict(marker="."),
+              axes=dict(yscale="log", ylim=(0.05, 10), xlabel="época k", ylabel="J(w) no treino", title="Custo")),
+        Panel(lambda h: h.accuracy, line=dict(marker="."), legend=dict(fontsize=8),
+              axes=dict(xlabel="época k", ylabel="acurácia no treino", title="Acurácia"))], figsize=(10, 4))
 
 
 # ----------------------------------------------------------------------------- the widget
@@ -332,41 +330,42 @@ def interativo_estatisticas(layer_statistics, camadas=(2, MAX_DEPTH),
     Returns
     -------
     ipywidgets.VBox
-        Displayed; ``box.atualizar(depth, activation, heuristic, distribution, scale)`` is the
-        callback (returns the PNG it shows), ``box.live`` the LiveFigure, ``box.controls`` the
-        controls, ``box.seen_keys`` the static parts kept.
+        Built by `nnlib.figures._common.panel`: ``box.atualizar(depth, activation, heuristic,
+        distribution, scale)`` is the callback (returns the PNG it shows), ``box.figura(...)``
+        draws the same picture in a new Figure, ``box.live`` is the LiveFigure, ``box.controles``
+        the controls, ``box.seen_keys`` the static parts kept and ``box.max_backgrounds`` their
+        limit (read at every call).
     """
-    import ipywidgets as widgets
-    from IPython.display import display
-
     fig, art = _layer_statistics_artists()
     live = LiveFigure(fig, dynamic=art.values())
     labels = {"glorot": "Xavier/Glorot", "he": "He", "lecun": "LeCun"}
+    seen_keys = set()
+    box = None   # the first picture is drawn inside panel(), before the box exists
 
     def atualizar(depth=10, activation="tanh", heuristic="glorot", distribution="normal", scale=1.0):
         stats = layer_statistics(depth, activation, heuristic, distribution, scale, batch=WIDGET_BATCH)
         key = _update_layer_statistics(art, stats, depth, activation, heuristic, distribution, scale)
-        if key not in box.seen_keys and len(box.seen_keys) >= box.max_backgrounds:
+        limit = max_backgrounds if box is None else box.max_backgrounds
+        if key not in seen_keys and len(seen_keys) >= limit:
             live.forget_static()                 # bounded memory: start over
-            box.seen_keys.clear()
-        box.seen_keys.add(key)
+            seen_keys.clear()
+        seen_keys.add(key)
         return live.redraw(static_key=key)
 
+    def figura(depth=10, activation="tanh", heuristic="glorot", distribution="normal", scale=1.0):
+        return layer_statistics_figure(layer_statistics, depth, activation, heuristic, distribution, scale)
+
     controls = {
-        "depth": widgets.IntSlider(value=10, min=camadas[0], max=camadas[1], description="camadas L"),
+        "depth": slider("camadas L", camadas, 10),
         "activation": widgets.Dropdown(options=list(ativacoes), value=ativacoes[0], description="ativação"),
         "heuristic": widgets.Dropdown(options=[(labels.get(h, h), h) for h in heuristicas],
                                       value=heuristicas[0], description="heurística"),
         "distribution": widgets.Dropdown(options=[("uniforme", "uniform"), ("normal", "normal")],
                                          value="normal", description="distribuição"),
-        "scale": widgets.FloatSlider(value=1.0, min=escala[0], max=escala[1], step=0.05,
-                                     description="escala ×"),
+        "scale": slider("escala ×", escala, 1.0, step=0.05),
     }
-    box = widgets.VBox([widgets.HBox([controls["depth"], controls["scale"]]),
-                        widgets.HBox([controls[k] for k in ("activation", "heuristic", "distribution")])])
-    box.seen_keys, box.max_backgrounds = set(), max_backgrounds
-    output = widgets.interactive_output(atualizar, controls)
-    box.children += (live.widget(), output)
-    box.atualizar, box.live, box.controls = atualizar, live, controls
-    display(box)
+    box = panel(controls, atualizar, live, figura,
+                layout=[["depth", "scale"], ["activation", "heuristic", "distribution"]])
+    box.seen_keys, box.max_backgrounds = seen_keys, max_backgrounds
+    box.controls = controls   # the name tests/lectures/test_aula05 reads; box.controles elsewhere
     return box

@@ -5,9 +5,11 @@ draw what it computed. Every function returns the ``matplotlib.figure.Figure`` i
 with ``Figure`` (not pyplot).
 """
 
+import ipywidgets as widgets
 import numpy as np
 from matplotlib.figure import Figure
 
+from nnlib.figures._common import panel
 from nnlib.liveplot import LiveFigure
 
 
@@ -250,12 +252,10 @@ def interativo_bibliotecas(curves, notes, bibliotecas, otimizadores, inicial=("P
     Returns
     -------
     ipywidgets.VBox
-        Displayed; ``box.atualizar(framework, optimizer)`` is the callback (returns the PNG it
-        shows), ``box.live`` the LiveFigure.
+        Built by `nnlib.figures._common.panel`: ``box.atualizar(framework, optimizer)`` is the
+        callback (returns the PNG it shows), ``box.figura(framework, optimizer)`` draws the same
+        picture in a new Figure, ``box.live`` is the LiveFigure.
     """
-    import ipywidgets as widgets
-    from IPython.display import display
-
     drawing = _FrameworkFigure(curves, notes)
     live = LiveFigure(drawing.fig, dynamic=drawing.dynamic())
 
@@ -264,13 +264,11 @@ def interativo_bibliotecas(curves, notes, bibliotecas, otimizadores, inicial=("P
         # the static part has two states, with and without the right panel (each drawn once)
         return live.redraw(static_key=missing)
 
+    def figura(framework=inicial[0], optimizer=inicial[1]):
+        return framework_curves_figure(curves, notes, framework, optimizer)
+
     controls = {
         "framework": widgets.Dropdown(options=list(bibliotecas), value=inicial[0], description="biblioteca"),
         "optimizer": widgets.Dropdown(options=list(otimizadores), value=inicial[1], description="otimizador"),
     }
-    atualizar(*inicial)
-    widgets.interactive_output(atualizar, controls)
-    box = widgets.VBox([widgets.HBox(list(controls.values())), live.widget()])
-    box.atualizar, box.live, box.controls = atualizar, live, controls
-    display(box)
-    return box
+    return panel(controls, atualizar, live, figura)

@@ -11,10 +11,12 @@ this module only draws them:
   update that figure (a fresh figure updated once is what the widget shows).
 """
 
+import ipywidgets as widgets
 import numpy as np
 from matplotlib.figure import Figure
 
 from nnlib import schedules
+from nnlib.figures._common import panel
 from nnlib.liveplot import LiveFigure
 
 GAP_RANGE = (1e-3, 1e2)  # J − J* axis; a diverging run is cut at the top
@@ -112,18 +114,23 @@ def interativo_cronograma(train, example, target, budget, alpha0=(0.01, 0.3), al
 
     ``train(alpha0, alpha_tau, tau, seed)`` returns the mean J − J* after each update (the
     notebook's ``train_schedule``); the sliders span the given ranges (α's on a log scale).
-    Returns the displayed box; ``box.atualizar(alpha0=..., alpha_tau=..., tau=...)`` is its
-    callback (returns the PNG it shows).
+    Returns the box `nnlib.figures._common.panel` builds: ``box.atualizar(alpha0=...,
+    alpha_tau=..., tau=...)`` is its callback (returns the PNG it shows), ``box.figura(...)``
+    draws the same picture in a new Figure, ``box.live`` is the LiveFigure.
     """
-    import ipywidgets as widgets
-
-    fig, lines = cronograma_figure(train, example, target, budget, max(alpha0[1], alpha_tau[1]), seed)
+    alpha_max = max(alpha0[1], alpha_tau[1])
+    fig, lines = cronograma_figure(train, example, target, budget, alpha_max, seed)
     live = LiveFigure(fig, dynamic=lines)
 
     def atualizar(alpha0=0.1, alpha_tau=0.01, tau=200):
         config = {"alpha0": alpha0, "alpha_tau": alpha_tau, "tau": tau}
         update_cronograma(lines, train, config, budget, seed)
         return live.redraw()
+
+    def figura(alpha0=0.1, alpha_tau=0.01, tau=200):
+        fresh, fresh_lines = cronograma_figure(train, example, target, budget, alpha_max, seed)
+        update_cronograma(fresh_lines, train, {"alpha0": alpha0, "alpha_tau": alpha_tau, "tau": tau}, budget, seed)
+        return fresh
 
     controls = {
         "alpha0": widgets.FloatLogSlider(value=0.1, base=10, min=np.log10(alpha0[0]), max=np.log10(alpha0[1]),
@@ -133,7 +140,4 @@ def interativo_cronograma(train, example, target, budget, alpha0=(0.01, 0.3), al
                                             readout_format=".4f"),
         "tau": widgets.IntSlider(value=200, min=tau[0], max=tau[1], step=10, description="τ"),
     }
-    out = widgets.interactive_output(atualizar, controls)
-    box = widgets.VBox([widgets.HBox(list(controls.values())), live.widget(), out])
-    box.atualizar = atualizar
-    return box
+    return panel(controls, atualizar, live, figura)

@@ -9,7 +9,7 @@ import ipywidgets as widgets
 import numpy as np
 from matplotlib.figure import Figure
 
-from nnlib.figures._common import deslizante, painel
+from nnlib.figures._common import panel, slider
 from nnlib.liveplot import LiveFigure
 
 
@@ -167,8 +167,8 @@ def interativo_ajuste(treinar, meta, orcamento, medir_a_cada, otimizadores=OTIMI
 
     controles = {"otimizador": widgets.Dropdown(options=list(otimizadores), value=otimizadores[0],
                                                 description="otimizador"),
-                 "alpha": deslizante("passo α", list(passos), alpha0),
-                 "m": deslizante("mini-batch m", list(tamanhos), m0)}
-    box = painel(controles, atualizar, live, figura)
+                 "alpha": slider("passo α", list(passos), alpha0),
+                 "m": slider("mini-batch m", list(tamanhos), m0)}
+    box = panel(controles, atualizar, live, figura)
     box.artistas = artistas
     return box

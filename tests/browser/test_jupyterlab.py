@@ -1,8 +1,10 @@
 """The student's real path: JupyterLab (started as ``make lab`` starts it) in Chromium.
 
 One server for the whole module, on a scratch copy of ``lectures/`` and ``assignments/`` (the
-server autosaves what it opens). For every lecture: open it in a fresh workspace, wait for one
-idle kernel, Run All from the menu, then check that
+server autosaves what it opens). For every lecture and every assignment, as a student has it
+(the student version, its exercises blank: the widgets run on the notebook's own given
+functions, never on an exercise): open it in a fresh workspace, wait for one idle kernel, Run
+All from the menu, then check that
 
 - every code cell got an execution count (in the page and in the saved file; the save is tried
   by toolbar button, File menu and Ctrl+S in turn), retrying Run All once
@@ -33,7 +35,7 @@ REASON = labserver.browser_unavailable()
 pytestmark = pytest.mark.skipif(REASON is not None, reason=f"browser test skipped: {REASON}")
 
 # T320_BROWSER_SOURCE=<folder with lectures/ and assignments/> tests other student versions;
-# T320_NOTEBOOKS=id1,id2 restricts a run to some lectures (as in test_pipeline.py).
+# T320_NOTEBOOKS=id1,id2 restricts the Run All test to some notebooks (as in test_pipeline.py).
 SOURCE = os.environ.get("T320_BROWSER_SOURCE", labserver.REPO)
 
 
@@ -41,15 +43,21 @@ def _ids(folder):
     base = os.path.join(SOURCE, folder)
     ids = sorted(d for d in (os.listdir(base) if os.path.isdir(base) else [])
                  if os.path.isfile(os.path.join(base, d, d + ".ipynb")))
-    if os.environ.get("T320_NOTEBOOKS") and folder == "lectures":
-        ids = [i for i in ids if i in os.environ["T320_NOTEBOOKS"].split(",")]
     return ids
+
+
+def _selected(ids):
+    """The ids that T320_NOTEBOOKS names (all when it is not set)."""
+    wanted = os.environ.get("T320_NOTEBOOKS")
+    return [i for i in ids if i in wanted.split(",")] if wanted else ids
 
 
 LECTURES = _ids("lectures")
 ASSIGNMENTS = _ids("assignments")
+STUDENT_NOTEBOOKS = ([f"lectures/{i}" for i in _selected(LECTURES)]
+                     + [f"assignments/{i}" for i in _selected(ASSIGNMENTS)])
 VALIDATE_ID = "lista00_exemplo" if "lista00_exemplo" in ASSIGNMENTS else (ASSIGNMENTS or [None])[0]
-RUN_TIMEOUT = 240  # seconds for Run All of one lecture (the slowest runs about 20 s here)
+RUN_TIMEOUT = 240  # seconds for Run All of one notebook (the slowest runs about 20 s here)
 WIDGET_CELL = re.compile(r"widgets\.(interactive|interact|interactive_output|HBox|VBox)\b"
                          r"|\bfigures\.interativo_\w+\(")  # or a widget of nnlib/figures
 PROMPT_DONE = re.compile(r"^\[\d+\]:$")
@@ -297,9 +305,11 @@ def test_lectures_found():
     assert LECTURES, "no lectures/<id>/<id>.ipynb found"
 
 
-@pytest.mark.parametrize("nb_id", LECTURES)
-def test_lecture_runs_in_jupyterlab(lab, browser, nb_id):
-    path = f"lectures/{nb_id}/{nb_id}.ipynb"
+@pytest.mark.parametrize("notebook", STUDENT_NOTEBOOKS)
+def test_notebook_runs_in_jupyterlab(lab, browser, notebook):
+    """``notebook`` is ``lectures/<id>`` or ``assignments/<id>``: its student version."""
+    nb_id = os.path.basename(notebook)
+    path = f"{notebook}/{nb_id}.ipynb"
     source = nbformat.read(os.path.join(lab.course, path), as_version=4)
     code_idx = [i for i, c in enumerate(source.cells) if c.cell_type == "code"]
     tagged = {i for i in code_idx
