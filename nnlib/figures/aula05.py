@@ -367,5 +367,4 @@ def interativo_estatisticas(layer_statistics, camadas=(2, MAX_DEPTH),
     box = panel(controls, atualizar, live, figura,
                 layout=[["depth", "scale"], ["activation", "heuristic", "distribution"]])
     box.seen_keys, box.max_backgrounds = seen_keys, max_backgrounds
-    box.controls = controls   # the name tests/lectures/test_aula05 reads; box.controles elsewhere
     return box

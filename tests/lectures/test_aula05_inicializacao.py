@@ -4,7 +4,7 @@ numerical claims, its graded cells and the layout targets of its student version
 
 In the kernel, ``plot_layer_statistics(...)`` is ``figures.layer_statistics_figure(layer_statistics,
 ...)`` and ``show_layer_statistics`` / ``live`` / ``controls`` are the displayed widget's
-``painel.atualizar`` / ``painel.live`` / ``painel.controls`` (aliases the fixture defines)."""
+``painel.atualizar`` / ``painel.live`` / ``painel.controles`` (aliases the fixture defines)."""
 
 import ast
 
@@ -23,7 +23,7 @@ def nb():
     with NotebookSession(SOURCE, timeout=180) as session:
         session.run("import numpy as np\nimport matplotlib.pyplot as plt\nfrom nnlib import init as _nninit\n"
                     "plot_layer_statistics = lambda *a, **k: figures.layer_statistics_figure(layer_statistics, *a, **k)\n"
-                    "show_layer_statistics, live, controls = painel.atualizar, painel.live, painel.controls\n"
+                    "show_layer_statistics, live, controls = painel.atualizar, painel.live, painel.controles\n"
                     "log_limits = figures.log_limits")
         yield session
 
