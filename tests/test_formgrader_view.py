@@ -1,4 +1,4 @@
-"""The formgrader shows a late submission's penalty and local times (course/formgrader_view.py,
+"""The formgrader shows a late submission's penalty and local times (course/browser/formgrader_view.py,
 installed by nbgrader_config.py): the API answers its pages are built from, on a real
 gradebook, before and after a manual grade."""
 
