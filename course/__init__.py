@@ -1,6 +1,9 @@
-"""The course pipeline, one wing per stage (README, "Layout"): ``release/`` (student versions out),
-``lms/`` (submissions in, grades and feedback out), ``grading/`` (``make grade``, sandboxed) and
-``browser/`` (what the instructor's browser shows, ``make lab``).
+"""The course pipeline, one folder (wing) per stage (README, "What lives where"):
+
+- ``release/``: student versions out (``make release``);
+- ``lms/``: submissions in (``make collect``), grades and feedback out (``make export``);
+- ``grading/``: ``make grade``, sandboxed;
+- ``browser/``: what the instructor's browser shows (``make lab``, the formgrader).
 
 Here: what every wing shares. The course's folders and ids, and nbgrader's configuration
 (:func:`load_nbgrader_config` reads ``nbgrader_config.py``; :func:`traitlets_config` builds a
