@@ -63,7 +63,8 @@ def test_the_grading_page_shows_due_date_submission_time_and_penalty(tmp_path):
     from nbgrader.server_extensions.formgrader import handlers
     from traitlets.config import Config
 
-    from course import formgrader_view, make_api
+    from course import make_api
+    from course.browser import formgrader_view
 
     root = str(tmp_path)
     (tmp_path / "course.toml").write_text('timezone = "America/Sao_Paulo"\n[late]\npenalty_per_day = 0.1\n')

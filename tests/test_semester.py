@@ -185,7 +185,7 @@ def collect_all(clone, tmp):
 def formgrader_reviews(clone):
     """Manual grading as the formgrader's page saves it: PUT /formgrader/api/grade/<id> and
     /formgrader/api/comment/<id> on a running `make lab` server of the clone; then the late
-    student's grading page shows the penalty on the new total (course/formgrader_view.py)."""
+    student's grading page shows the penalty on the new total (course/browser/formgrader_view.py)."""
     import labserver
 
     with gradebook(clone) as gb:

@@ -75,7 +75,7 @@ def submission_banner(api, submission_notebook_id):
     def local(ts):
         return as_timezone(ts, api.timezone).strftime(api.timestamp_format)
 
-    per_day = course_config.late_penalty_per_day(api.coursedir.root)
+    per_day = course_toml.late_penalty_per_day(api.coursedir.root)
     with api.gradebook as gb:
         try:
             nb = gb.find_submission_notebook_by_id(submission_notebook_id)
