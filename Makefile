@@ -25,7 +25,7 @@ lab: $(PY)
 	$(PIP) install --quiet -e '$(LAB_SPEC)' $(LAB_INDEX)
 	mkdir -p $(VENV)/share/jupyter/lab/settings/overrides.d
 	echo '{"@jupyterlab/apputils-extension:notification": {"fetchNews": "false", "checkForUpdates": false}}' > $(VENV)/share/jupyter/lab/settings/overrides.d/t320-nnlib.json
-	$(VENV)/bin/jupyter lab --notebook-dir=. --config="$(CURDIR)/course/lab_config.py" $(ROOT_FLAG) $(LAB_ARGS)
+	$(VENV)/bin/jupyter lab --notebook-dir=. --config="$(CURDIR)/course/browser/jupyter_server_config.py" $(ROOT_FLAG) $(LAB_ARGS)
 
 test: $(PY)
 	$(PIP) install --quiet -e '.[test]'
@@ -50,7 +50,8 @@ $(COURSE_STAMP): pyproject.toml | $(PY)
 	touch $@
 
 
-# Student versions: solutions/aula* -> lectures/, solutions/lista* -> assignments/ (forced).
+# Student versions: solutions/aula* -> lectures/, solutions/lista* -> assignments/ (forced;
+# course/release/generate.py, run by course/release/__main__.py).
 # release and grade install the course into .venv first (as test does), so they work on a
 # fresh clone: the grader uid's kernel imports ipykernel, numpy and nnlib from that venv.
 release: course-deps
@@ -64,18 +65,18 @@ JOBS ?= $(shell nproc 2>/dev/null || echo 1)
 grade: course-deps
 	$(PY) -m course.grading -j $(JOBS) $(if $(UNSAFE),--unsafe)
 
-# An LMS download -> submitted/<student>/<id>/<id>.ipynb (course/collect.py; docs/course.md).
+# An LMS download -> submitted/<student>/<id>/<id>.ipynb (course/lms/collect.py; docs/course.md).
 # make collect ZIP=~/Downloads/lista01.zip ID=lista01_otimizadores [LMS=moodle] [FORCE=1] [TIMES=worksheet.csv]
 collect: course-deps
 	@test -n "$(ZIP)" -a -n "$(ID)" || { echo "usage: make collect ZIP=download.zip ID=<assignment id> [LMS=teams|moodle|canvas|classroom] [FORCE=1] [TIMES=file.csv]" >&2; exit 2; }
-	$(PY) -m course.collect "$(ZIP)" "$(ID)" $(if $(LMS),--lms $(LMS)) $(if $(FORCE),--force) $(if $(TIMES),--times "$(TIMES)")
+	$(PY) -m course.lms.collect "$(ZIP)" "$(ID)" $(if $(LMS),--lms $(LMS)) $(if $(FORCE),--force) $(if $(TIMES),--times "$(TIMES)")
 
-# Grades and feedback out (course/export.py): export/<id>.csv (the LMS's grade import),
+# Grades and feedback out (course/lms/export.py): export/<id>.csv (the LMS's grade import),
 # export/<id>-feedback.zip (ONE upload: Moodle's feedback zip, Canvas's re-upload),
 # export/<id>-summary.csv (per exercise). Refuses, naming them, when submissions changed after
 # `make grade`. make export [ID=lista01_otimizadores] [LMS=moodle|canvas|teams|classroom|plain]
 export: course-deps
-	$(PY) -m course.export $(ID) $(if $(LMS),--lms $(LMS))
+	$(PY) -m course.lms.export $(ID) $(if $(LMS),--lms $(LMS))
 
 # A class on JupyterHub on this machine (deploy/hub/README.md), as root on Debian/Ubuntu:
 # users of the roster (homes 0700), the exchange, the course environment in HUB_STATE/venv,

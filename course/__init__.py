@@ -1,4 +1,16 @@
-"""Course pipeline tooling: release student versions, grade submissions in a sandbox."""
+"""The course pipeline, one folder (wing) per stage (README, "What lives where"):
+
+- ``release/``: student versions out (``make release``);
+- ``lms/``: submissions in (``make collect``), grades and feedback out (``make export``);
+- ``grading/``: ``make grade``, sandboxed;
+- ``browser/``: what the instructor's browser shows (``make lab``, the formgrader).
+
+Here: what every wing shares. The course's folders and ids, and nbgrader's configuration
+(:func:`load_nbgrader_config` reads ``nbgrader_config.py``; :func:`traitlets_config` builds a
+traitlets ``Config`` from ``{"Class.trait": value}``). ``course.toml``, the semester's settings,
+is read by ``course/course_toml.py``. The grading sandbox mounts this file: it imports nothing
+from the wings.
+"""
 
 import os
 import sys
@@ -32,7 +44,7 @@ def release_dir_for(nb_id):
     raise ValueError(f"notebook id must start with one of {sorted(TARGETS)}, got {nb_id!r}")
 
 
-def load_config(root=ROOT, **overrides):
+def load_nbgrader_config(root=ROOT, **overrides):
     """The course's ``nbgrader_config.py`` with ``root`` and extra ``Class.trait`` overrides.
 
     ``overrides`` maps "Class.trait" strings to values, e.g.
@@ -42,11 +54,11 @@ def load_config(root=ROOT, **overrides):
 
     cfg = PyFileConfigLoader("nbgrader_config.py", path=ROOT).load_config()
     cfg.CourseDirectory.root = os.path.abspath(root)
-    cfg.merge(config_from(overrides))
+    cfg.merge(traitlets_config(overrides))
     return cfg
 
 
-def config_from(overrides):
+def traitlets_config(overrides):
     """A traitlets ``Config`` from ``{"Class.trait": value}``."""
     from traitlets.config import Config
 
@@ -63,5 +75,5 @@ def make_api(root=ROOT, **overrides):
     from nbgrader.apps import NbGraderAPI
     from nbgrader.coursedir import CourseDirectory
 
-    cfg = load_config(root, **overrides)
+    cfg = load_nbgrader_config(root, **overrides)
     return NbGraderAPI(coursedir=CourseDirectory(config=cfg), config=cfg)

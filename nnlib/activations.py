@@ -11,7 +11,7 @@ from typing import Callable
 
 import numpy as np
 
-from nnlib._checks import check_choice
+from nnlib._argument_validation import check_choice
 
 # SELU constants (Klambauer et al., 2017), the same as PyTorch and Keras.
 SELU_ALPHA = 1.6732632423543772848170429916717

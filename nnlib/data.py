@@ -12,7 +12,8 @@ import os
 
 import numpy as np
 
-from ._checks import check_finite_array, check_int, check_non_negative, check_real, check_rng
+from ._argument_validation import (check_finite_array, check_int, check_non_negative,
+                                   check_real, check_rng)
 
 
 def _check_fraction(name, value, high=1.0, include_high=False):

@@ -10,7 +10,7 @@ a relative error around 1e-9 or smaller; a wrong one, around 1e-2 or larger.
 
 import numpy as np
 
-from ._checks import check_positive
+from ._argument_validation import check_positive
 
 TINY = np.finfo(np.float64).tiny
 

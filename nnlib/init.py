@@ -28,7 +28,7 @@ array drawn from the ``rng`` it is given.
 
 import numpy as np
 
-from ._checks import check_choice, check_int, check_positive, check_rng
+from ._argument_validation import check_choice, check_int, check_positive, check_rng
 
 MODES = ("fan_in", "fan_out", "fan_avg")
 DISTRIBUTIONS = ("uniform", "normal")

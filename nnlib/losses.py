@@ -17,7 +17,7 @@ from typing import Callable
 
 import numpy as np
 
-from nnlib._checks import check_choice, check_non_negative, check_real
+from nnlib._argument_validation import check_choice, check_non_negative, check_real
 from nnlib.activations import logistic, softmax
 
 

@@ -11,7 +11,7 @@ import numpy as np
 
 from nnlib import init as initializers
 from nnlib import losses
-from nnlib._checks import check_finite_array, check_int, check_rng
+from nnlib._argument_validation import check_finite_array, check_int, check_rng
 from nnlib.layers import Dense
 
 # Examples per forward pass when only the output is wanted (J on a whole set, predict): the

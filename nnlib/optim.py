@@ -25,7 +25,7 @@ import numbers
 
 import numpy as np
 
-from nnlib._checks import check_choice, check_positive, check_unit_interval
+from nnlib._argument_validation import check_choice, check_positive, check_unit_interval
 
 __all__ = ["Optimizer", "SGD", "Momentum", "Nesterov", "AdaGrad", "RMSProp", "Adam", "get"]
 

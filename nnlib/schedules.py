@@ -10,7 +10,7 @@ import numbers
 
 import numpy as np
 
-from nnlib._checks import check_int, check_positive
+from nnlib._argument_validation import check_int, check_positive
 
 __all__ = ["Schedule", "Constant", "LinearDecay", "StepDecay", "ExponentialDecay"]
 

@@ -14,7 +14,7 @@ Each surface has
 
 import numpy as np
 
-from ._checks import check_choice, check_finite_array, check_int, check_positive
+from ._argument_validation import check_choice, check_finite_array, check_int, check_positive
 
 
 def _split(w):

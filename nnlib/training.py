@@ -24,7 +24,7 @@ import numpy as np
 
 from nnlib import losses
 from nnlib.network import classes, forward_in_blocks
-from nnlib._checks import check_finite_array, check_int, check_non_negative, check_rng
+from nnlib._argument_validation import check_finite_array, check_int, check_non_negative, check_rng
 
 
 class DivergenceError(RuntimeError):

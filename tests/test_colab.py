@@ -2,7 +2,7 @@
 repository URL in pyproject.toml, the README's list, the Binder configuration.
 
 ``test_student_notebook_has_colab_cells`` checks the committed student versions: it fails
-until ``course/release.py`` calls ``course.colab.add_colab_cells_to_file`` and ``make release``
+until ``course/release/generate.py`` calls ``course.release.colab.add_colab_cells_to_file`` and ``make release``
 has run. ``test_readme_lists_notebooks`` fails until README.md holds the generated section.
 """
 
@@ -19,7 +19,7 @@ from importlib.metadata import packages_distributions
 import nbformat
 import pytest
 
-from course import colab
+from course.release import colab
 from paths import ROOT
 
 URL = colab.repository_url()
@@ -60,7 +60,7 @@ def test_student_notebook_has_colab_cells(repo_path):
     nb = nbformat.read(os.path.join(ROOT, repo_path), as_version=4)
     badge, install = nb.cells[0], nb.cells[1]
     assert badge.cell_type == "markdown" and badge.get("id") == colab.BADGE_ID, \
-        f"{repo_path}: no Colab badge cell first (is course.release hooked to course.colab?)"
+        f"{repo_path}: no Colab badge cell first (is course.release.generate hooked to course.release.colab?)"
     assert badge.source == colab.badges(repo_path, URL), f"{repo_path}: stale badge"
     assert f"https://colab.research.google.com/github/{colab.github_slug(URL)}/blob/main/" \
            f"{repo_path}" in badge.source
@@ -199,7 +199,7 @@ def test_runtime_dependencies_cover_what_notebooks_and_nnlib_import():
 def test_readme_lists_notebooks():
     readme = open(os.path.join(ROOT, "README.md"), encoding="utf-8").read()
     assert colab.readme_section() in readme, \
-        "README.md's notebook list is missing or stale: paste `python -m course.colab --readme`"
+        "README.md's notebook list is missing or stale: paste `python -m course.release.colab --readme`"
 
 
 def test_readme_section_lists_every_student_notebook():

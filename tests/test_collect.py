@@ -1,4 +1,4 @@
-"""`make collect` (course/collect.py): an LMS download becomes submitted/<student>/<id>/<id>.ipynb.
+"""`make collect` (course/lms/collect.py): an LMS download becomes submitted/<student>/<id>/<id>.ipynb.
 
 One sample zip per supported layout, built here (tests/lms_samples.py) with the names each
 LMS really writes (Canvas's lower-cased sortable name with its accents and ``LATE``, Moodle's
@@ -18,7 +18,7 @@ import pytest
 
 import lms_samples as S  # noqa: E402
 from course import ROOT  # noqa: E402
-from course.collect import collect, load_identities, parse_lms_time, plain_name  # noqa: E402
+from course.lms.collect import collect, load_identities, parse_lms_time, plain_name  # noqa: E402
 
 L1, L2 = "lista01_otimizadores", "lista02_inicializacao_treinamento"
 
@@ -178,7 +178,7 @@ def test_a_name_two_students_share_is_reported_not_guessed(course, tmp_path):
 
 
 def test_roster_first_and_last_names():
-    from course.roster import Student, split_name
+    from course.lms.roster import Student, split_name
 
     assert split_name("Ana Maria da Silva") == ("Ana Maria", "da Silva")
     assert split_name("José Antônio dos Santos") == ("José Antônio", "dos Santos")
@@ -191,7 +191,7 @@ def test_roster_first_and_last_names():
 
 
 def test_roster_first_and_last_name_columns(tmp_path):
-    from course.roster import Roster
+    from course.lms.roster import Roster
 
     path = tmp_path / "students.csv"
     path.write_text("id;name;email;first_name;last_name\n"

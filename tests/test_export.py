@@ -1,4 +1,4 @@
-"""`make export` (course/export.py): the grade file each LMS imports, ONE feedback zip its bulk
+"""`make export` (course/lms/export.py): the grade file each LMS imports, ONE feedback zip its bulk
 upload takes, per-exercise summary; manual grades, late penalties and stale submissions.
 
 The LMS formats are checked against each LMS's documented import: Moodle's feedback-zip
@@ -73,7 +73,7 @@ def read_csv(path):
 def record_downloads(course, lms):
     """downloaded/<id>/lms.json as ``make collect`` writes it for a download of ``lms``, each
     student named as that LMS names them (tests/lms_samples.py)."""
-    from course.collect import IDENTITIES, LAYOUTS, lms_identity, save_identities
+    from course.lms.collect import IDENTITIES, LAYOUTS, lms_identity, save_identities
 
     idents = {}
     for n, (sid, name, _) in enumerate(ROSTER[:3], start=1):
@@ -88,7 +88,7 @@ def record_downloads(course, lms):
 
 
 def test_plain_table_has_every_roster_student(course):
-    from course.export import export
+    from course.lms.export import export
 
     export(course, fmt="plain")
     rows = {r["id"]: r for r in read_csv(os.path.join(course, "export", NB_ID + ".csv"))}
@@ -124,7 +124,7 @@ def canvas_reupload_target(path):
 
 
 def test_moodle_grade_import_worksheet_and_one_feedback_zip(course):
-    from course.export import export
+    from course.lms.export import export
 
     idents = record_downloads(course, "moodle")
     export(course, fmt="moodle")
@@ -148,7 +148,7 @@ def test_moodle_grade_import_worksheet_and_one_feedback_zip(course):
 
 
 def test_canvas_gradebook_csv_and_resubmission_zip(course):
-    from course.export import export
+    from course.lms.export import export
 
     record_downloads(course, "canvas")
     export(course, fmt="canvas")
@@ -170,7 +170,7 @@ def test_canvas_gradebook_csv_and_resubmission_zip(course):
     ("teams", ["First Name", "Last Name", "Email Address", NB_ID, "Points", "Feedback"]),
     ("classroom", ["Last Name", "First Name", "Email Address", NB_ID])])
 def test_teams_and_classroom_tables_and_a_folder_per_student(course, lms, header):
-    from course.export import export
+    from course.lms.export import export
 
     record_downloads(course, lms)
     export(course, fmt=lms)
@@ -184,7 +184,7 @@ def test_teams_and_classroom_tables_and_a_folder_per_student(course, lms, header
 
 
 def test_numbers_are_rounded_as_an_lms_reads_them():
-    from course.export import _fmt
+    from course.lms.export import _fmt
 
     assert 0.2 * 73 != 14.6 and _fmt(0.2 * 73) == "14.6"
     assert _fmt(7.0) == "7" and _fmt(2 / 3) == "0.67" and _fmt(None) == "" and _fmt(-1e-9) == "0"
@@ -197,7 +197,7 @@ def test_a_manual_grade_and_a_late_penalty_reach_csv_and_feedback(course):
 
     from nbgrader.api import Gradebook
 
-    from course.export import export
+    from course.lms.export import export
 
     db = f"sqlite:///{course}/gradebook.db"
     with Gradebook(db, "t320") as gb:
@@ -239,7 +239,7 @@ def test_a_manual_grade_and_a_late_penalty_reach_csv_and_feedback(course):
 
 
 def test_a_submission_collected_again_after_grading_stops_the_export(course):
-    from course.export import StaleError, export
+    from course.lms.export import StaleError, export
 
     path = os.path.join(course, "submitted", "a1", NB_ID, NB_ID + ".ipynb")
     original = open(path, "rb").read()
@@ -255,7 +255,7 @@ def test_a_submission_collected_again_after_grading_stops_the_export(course):
 
 
 def test_summary_per_exercise_shows_what_the_class_missed(course, capsys):
-    from course.export import export
+    from course.lms.export import export
 
     summaries = export(course)
     rows = {r[0]: r for r in summaries[NB_ID]}
@@ -269,14 +269,14 @@ def test_summary_per_exercise_shows_what_the_class_missed(course, capsys):
     assert rows["TOTAL"][5] == 1
     saved = read_csv(os.path.join(course, "export", NB_ID + "-summary.csv"))
     assert [r["exercise"] for r in saved] == cells + ["TOTAL"]
-    from course.export import summary_text
+    from course.lms.export import summary_text
 
     text = summary_text(NB_ID, summaries[NB_ID])
     assert first in text and "full_marks" in text
 
 
 def test_the_late_rule_gives_round_numbers():
-    from course.late import PerDayPenalty, penalty
+    from course.lms.late import PerDayPenalty, penalty
 
     assert 0.2 * 73 == 14.600000000000001  # what nbgrader stored, and grades.csv showed
     assert penalty(73.0, 2 * 86400 - 60, 0.1) == 14.6

@@ -54,7 +54,7 @@ def test_a_real_traceback_quotes_hidden_lines_and_the_preprocessor_removes_them(
 
 
 def test_configured_before_clear_hidden_tests():
-    from course import load_config
+    from course import load_nbgrader_config as load_config
 
     order = list(load_config().GenerateFeedback.preprocessors)
     assert order.index("course.grading.feedback.ScrubHiddenTestOutputs") < order.index("nbgrader.preprocessors.ClearHiddenTests")
@@ -67,7 +67,7 @@ def test_feedback_exporter_writes_what_nbconverts_html_exporter_writes_and_compi
     from nbgrader.converters import GenerateFeedback
     from nbgrader.coursedir import CourseDirectory
 
-    from course import load_config
+    from course import load_nbgrader_config as load_config
     from course.grading.feedback import FeedbackExporter
 
     config = load_config()

@@ -1,4 +1,4 @@
-"""The formgrader shows a late submission's penalty and local times (course/formgrader_view.py,
+"""The formgrader shows a late submission's penalty and local times (course/browser/formgrader_view.py,
 installed by nbgrader_config.py): the API answers its pages are built from, on a real
 gradebook, before and after a manual grade."""
 
@@ -63,7 +63,8 @@ def test_the_grading_page_shows_due_date_submission_time_and_penalty(tmp_path):
     from nbgrader.server_extensions.formgrader import handlers
     from traitlets.config import Config
 
-    from course import formgrader_view, make_api
+    from course import make_api
+    from course.browser import formgrader_view
 
     root = str(tmp_path)
     (tmp_path / "course.toml").write_text('timezone = "America/Sao_Paulo"\n[late]\npenalty_per_day = 0.1\n')

@@ -73,7 +73,7 @@ def test_nbgrader_command_line_generation_agrees(course):
 def test_due_date_of_course_toml_is_shown_in_the_released_header(course):
     with open(os.path.join(course, "course.toml"), "w", encoding="utf-8") as fh:
         fh.write(f'timezone = "America/Sao_Paulo"\n[assignments.{LISTA}]\ndue = "2026-09-18 23:59"\n')
-    from course.release import release
+    from course.release.generate import release
 
     release([LISTA], root=course)
     text = "\n".join(src for _, src in cells(os.path.join(course, "assignments", LISTA, LISTA + ".ipynb")))
@@ -87,7 +87,7 @@ def test_due_date_of_course_toml_is_shown_in_the_released_header(course):
 
 
 def test_without_a_due_date_the_placeholder_stays(course):
-    from course.release import release
+    from course.release.generate import release
 
     release([LISTA], root=course)
     text = open(os.path.join(course, "assignments", LISTA, LISTA + ".ipynb"), encoding="utf-8").read()

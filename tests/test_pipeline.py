@@ -22,7 +22,7 @@ import pytest
 
 
 from course import ROOT, ensure_venv_on_path, notebook_ids, release_dir_for
-from course.release import release
+from course.release.generate import release
 from hostile import make_hostile  # noqa: E402
 
 IDS = notebook_ids()

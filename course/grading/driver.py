@@ -5,7 +5,7 @@ Usage: ``python -m course.grading [-j N] [--unsafe] [--timeout S] [--no-progress
 
 1. record every id that has submissions in the gradebook (``generate_assignment`` into a
    scratch folder, so the committed student versions are not touched), with its due date
-   from ``course.toml`` (nbgrader's late penalty, ``course/late.py``, then applies to
+   from ``course.toml`` (nbgrader's late penalty, ``course/lms/late.py``, then applies to
    submissions whose ``timestamp.txt`` is later);
 2. make the instructor-only parts unreadable for other users: ``solutions/``, ``.git/``,
    ``submitted/``, ``feedback/``, ``gradebook.db``, ``grades.csv`` and every already graded
@@ -19,7 +19,7 @@ Usage: ``python -m course.grading [-j N] [--unsafe] [--timeout S] [--no-progress
    submission that times out holds up only its own worker. nbgrader's SQLite gradebook is
    written by one worker at a time (``gradebook_lock.py``); a tqdm bar shows
    progress and the time left;
-   A re-grade keeps the instructor's reviews (``course/reviews.py`` around each autograde:
+   A re-grade keeps the instructor's reviews (``course/browser/reviews.py`` around each autograde:
    manual scores, comments and the "needs manual grade" flag off, unless the answer changed
    since the review, which is then listed);
 4. ``generate_feedback`` (hidden tests removed, see ``nbgrader_config.py``);
@@ -40,8 +40,9 @@ import sys
 import tempfile
 import time
 
-from course import ROOT, make_api, reviews
-from course import config as course_config
+from course import ROOT, make_api
+from course import course_toml as course_config
+from course.browser import reviews
 from course.grading import gradebook_lock, kernel_launcher, sandbox, trusted_client
 
 PRIVATE = ("solutions", ".git", "submitted", "feedback", "gradebook.db", "grades.csv",
@@ -113,7 +114,7 @@ def grade(root=ROOT, pairs=None, use_sandbox=True, feedback=True, csv=True, jobs
 
 def course_overrides(root):
     """Config from ``course.toml``: the late-submission penalty per day."""
-    return {"AssignLatePenalties.plugin_class": "course.late.PerDayPenalty",
+    return {"AssignLatePenalties.plugin_class": "course.lms.late.PerDayPenalty",
             "PerDayPenalty.penalty_per_day": course_config.late_penalty_per_day(root)}
 
 
@@ -150,7 +151,7 @@ def _worker_api(root, use_sandbox, uid, overrides):
 def grade_one(api, root, student, nb_id, use_sandbox, feedback, uid):
     """Autograde one submission (and its feedback); kill what it left; its result dict."""
     started, t0 = time.time(), time.monotonic()
-    # a re-grade keeps the instructor's reviews (course/reviews.py): manual scores, comments,
+    # a re-grade keeps the instructor's reviews (course/browser/reviews.py): manual scores, comments,
     # needs_manual_grade off, unless the answer changed since (then it is reported)
     with reviews.kept_reviews(api.coursedir, student, nb_id) as kept:
         res = api.autograde(nb_id, student, force=True, create=True)

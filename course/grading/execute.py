@@ -52,7 +52,7 @@ from nbformat.v4 import new_output
 from nbgrader.preprocessors import Execute
 from traitlets import Bool, Integer
 
-from course import config_from
+from course import traitlets_config as config_from
 from course.grading import kernel_launcher, limits, sandbox
 from course.grading.kernel_launcher import KERNEL_NAME as SANDBOX_KERNEL
 from course.grading.notebook import (answer_names, is_test_cell, nbgrader_meta, setup_sources,

@@ -6,7 +6,7 @@ id_token of a launch carries what the platform shares about the user: the e-mail
 (``email``), the SIS id (the LIS claim's ``person_sourcedid``) and custom fields. This module
 tries, in order, ``custom.roster_id`` (a custom parameter the instructor may set in the LMS
 to ``$Person.sourcedId``), the SIS id, then the e-mail, against the roster (ids and e-mails,
-folded as ``course.roster`` folds them) and the staff e-mails of ``hub.json``. No match, or
+folded as ``course.lms.roster`` folds them) and the staff e-mails of ``hub.json``. No match, or
 a match on two people: the login is refused (never guessed).
 """
 
@@ -30,7 +30,7 @@ class RosterMap:
         course_dir = settings["course_dir"]
         if course_dir not in sys.path:
             sys.path.insert(0, course_dir)
-        from course.roster import Roster
+        from course.lms.roster import Roster
 
         roster_path = settings.get("roster") or os.path.join(course_dir, "students.csv")
         return cls(Roster.load(roster_path), settings.get("staff_emails", {}))

@@ -216,7 +216,7 @@ def ensure_user(name, group):
 
 def roster_ids(path):
     sys.path.insert(0, REPO)
-    from course.roster import Roster
+    from course.lms.roster import Roster
 
     return [s.id for s in Roster.load(path).students]
 

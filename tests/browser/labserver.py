@@ -4,7 +4,7 @@ stop it cleanly, and drive Debian's Chromium with playwright.
 Used by ``test_jupyterlab.py`` and ``test_make_lab.py``; no test lives here.
 
 - ``lab_command(python)``: the arguments ``make lab`` gives ``jupyter lab`` (``--notebook-dir=.``,
-  ``--config=course/lab_config.py``, ``--allow-root`` as root) plus ``--no-browser``, a port
+  ``--config=course/browser/jupyter_server_config.py``, ``--allow-root`` as root) plus ``--no-browser``, a port
   and a token.
 - ``LabServer``: a running server in a course folder. The URL is read from the server's log,
   because a busy port silently moves to the next one.
@@ -27,7 +27,7 @@ import urllib.error
 import urllib.request
 
 REPO = os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
-LAB_CONFIG = os.path.join(REPO, "course", "lab_config.py")  # make lab's server settings
+LAB_CONFIG = os.path.join(REPO, "course", "browser", "jupyter_server_config.py")  # make lab's server settings
 CHROMIUM = "/usr/bin/chromium"
 # The flags that keep Chromium quiet on a machine with a closed network (python.md).
 CHROMIUM_ARGS = ["--headless", "--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run",

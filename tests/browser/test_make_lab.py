@@ -2,8 +2,8 @@
 answers ``/api/status``, lists the lectures and stops cleanly.
 
 ``make lab`` runs ``pip install -e .`` first (a few seconds when nothing changed), then
-``jupyter lab --notebook-dir=. --config=course/lab_config.py [--allow-root] $(LAB_ARGS)``
-(the config enables ``course.student_files``: students' files served without script). The
+``jupyter lab --notebook-dir=. --config=course/browser/jupyter_server_config.py [--allow-root] $(LAB_ARGS)``
+(the config enables ``course.browser.student_files``: students' files served without script). The
 test passes a port and a token in ``LAB_ARGS``, reads the URL from the log (a busy port
 silently moves), checks that the extension loaded, and stops the server with
 ``POST /api/shutdown``, expecting make to exit 0 within the timeout.
@@ -57,7 +57,7 @@ def test_make_lab_starts_lists_lectures_and_stops(tmp_path):
     assert code == 0, f"make lab exited with {code}; log: {log}\n{text[-2000:]}"
     assert "Shutting down on /api/shutdown request" in text, text[-2000:]
     assert "served with Content-Security-Policy: sandbox" in text, \
-        "make lab's server did not load course.student_files (course/lab_config.py)"
+        "make lab's server did not load course.browser.student_files (course/browser/jupyter_server_config.py)"
     with pytest.raises(OSError):  # the port is closed
         socket.create_connection(("127.0.0.1", int(server.base.rstrip("/").rsplit(":", 1)[1])),
                                  timeout=2).close()

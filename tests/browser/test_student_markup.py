@@ -12,7 +12,7 @@ the submission is loaded:
 - the feedback HTML in JupyterLab's HTML viewer (``/lab/tree/feedback/...html``);
 - the autograded notebook opened in JupyterLab;
 - the ``.html`` and ``.svg`` files handed in beside the notebook, as the formgrader serves
-  them (``/formgrader/submissions/<id>/<file>``) and under ``/files/`` (``course/student_files.py``),
+  them (``/formgrader/submissions/<id>/<file>``) and under ``/files/`` (``course/browser/student_files.py``),
   with a control that opens the same files from a folder that is not a student's and sees
   their script run.
 

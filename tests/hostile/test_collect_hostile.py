@@ -18,7 +18,7 @@ HERE = os.path.dirname(os.path.abspath(__file__))
 
 import lms_samples as S  # noqa: E402
 from course import ROOT  # noqa: E402
-from course.collect import collect  # noqa: E402
+from course.lms.collect import collect  # noqa: E402
 
 L1 = "lista01_otimizadores"
 

@@ -223,7 +223,7 @@ def test_kernel_reaches_a_unix_socket_in_its_folder(tmp_path):
     autograded folder, is reachable from the kernel, whose cwd is that folder."""
     from jupyter_client import KernelManager
 
-    from course import load_config
+    from course import load_nbgrader_config as load_config
     from course.grading import kernel_launcher, sandbox
 
     os.chmod(tmp_path, 0o711)

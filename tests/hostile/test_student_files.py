@@ -1,4 +1,4 @@
-"""Which URLs of ``make lab``'s server get the script-blocking policy (``course/student_files.py``).
+"""Which URLs of ``make lab``'s server get the script-blocking policy (``course/browser/student_files.py``).
 
 The browser test (``tests/browser/test_student_markup.py``) opens handed-in files in Chromium;
 this one states the rule on paths, including the spellings a link could use to slip past it,
@@ -9,7 +9,7 @@ and the pages that must keep working (the formgrader's grading page, JupyterLab,
 import pytest
 
 
-from course.student_files import ConfineStudentFiles, is_student_file  # noqa: E402
+from course.browser.student_files import ConfineStudentFiles, is_student_file  # noqa: E402
 
 SID = "1ef4c4a8aa254d18bdff8fff47ee451e"
 

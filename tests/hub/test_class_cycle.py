@@ -8,7 +8,7 @@ submit; the instructor collects, autogrades the hostile submission with the form
 Autograde (the sandbox as the instructor's uid), root grades the class (``setup.py grade``,
 ``make hub-grade``); the instructor grades a manual answer; Chromium shows the formgrader
 inside Lab and the student's markup inert; feedback is generated and released; each student
-fetches only their own; ``course.export`` writes the grades.
+fetches only their own; ``course.lms.export`` writes the grades.
 
 The steps are tests in file order sharing one hub (each needs the one before; after a failure
 the rest are skipped, naming it: conftest.py). Needs root (it creates users and their
@@ -366,7 +366,7 @@ def test_each_student_fetches_only_their_own_feedback(hub, cls):
 def test_instructor_exports_the_grades(hub, cls):
     course = hub.settings["course_dir"]
     r = run_as(hub.instructor, ["sh", "-c", f"cd {course} && "
-                                f"{hub.settings['env_bin']}/python -m course.export --lms plain {LISTA}"])
+                                f"{hub.settings['env_bin']}/python -m course.lms.export --lms plain {LISTA}"])
     assert r.returncode == 0, r.stderr[-2000:]
     with open(os.path.join(course, "export", f"{LISTA}.csv")) as fh:
         rows = {row.split(",")[0]: row.strip().split(",") for row in fh.readlines()[1:]}

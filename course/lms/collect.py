@@ -1,6 +1,6 @@
 """Submissions in: an LMS download (zip) -> ``submitted/<student>/<id>/<id>.ipynb``.
 
-Usage: ``python -m course.collect ZIP ID [--lms teams|moodle|canvas|classroom]
+Usage: ``python -m course.lms.collect ZIP ID [--lms teams|moodle|canvas|classroom]
 [--roster students.csv] [--times worksheet.csv] [--force]`` (``make collect ZIP=... ID=...``).
 
 It runs nbgrader's own ``zip_collect`` machinery (``ZipCollectApp``): the zip is placed in
@@ -46,9 +46,9 @@ from nbgrader.apps.zipcollectapp import ZipCollectApp
 from nbgrader.plugins import ExtractorPlugin, FileNameCollectorPlugin
 from traitlets import Bool, Dict, Enum, Instance, Unicode
 
-from course import ROOT, ensure_venv_on_path, load_config, notebook_ids, release_dir_for
-from course import config as course_config
-from course import roster as roster_mod
+from course import ROOT, ensure_venv_on_path, load_nbgrader_config, notebook_ids, release_dir_for
+from course import course_toml
+from course.lms import roster as roster_mod
 
 # ----------------------------------------------------------------------------- layouts
 # Each LMS's download, as a regular expression on a file's path inside the zip (named
@@ -484,7 +484,7 @@ def load_times(path, roster, zone):
 def collect(zip_path, nb_id, root=ROOT, lms=None, roster_file=None, times_file=None, force=False):
     """Collect ``zip_path`` for assignment ``nb_id`` into ``root/submitted``; return the Report."""
     root = os.path.abspath(root)
-    cfg_course = course_config.load(root)
+    cfg_course = course_toml.load(root)
     lms = lms or cfg_course["lms"]
     if lms not in LAYOUTS:
         raise ValueError(f"unknown LMS {lms!r}; one of {sorted(LAYOUTS)}")
@@ -500,7 +500,7 @@ def collect(zip_path, nb_id, root=ROOT, lms=None, roster_file=None, times_file=N
     roster = roster_mod.load(root, roster_file or cfg_course["roster"])
 
     ensure_venv_on_path()
-    cfg = load_config(root, **{"Application.log_level": "ERROR"})
+    cfg = load_nbgrader_config(root, **{"Application.log_level": "ERROR"})
     from nbgrader.coursedir import CourseDirectory
 
     coursedir = CourseDirectory(config=cfg)

@@ -6,7 +6,7 @@ with nbgrader's score, which has no late penalty in it, and the time in UTC. Ins
 the formgrader's API (``NbGraderAPI.get_submission``/``get_submissions``, the answers of
 ``/formgrader/api/submissions/<id>`` and ``/formgrader/api/student_submissions/<id>``)
 give, for a late submission, the score after the penalty of the documented rule
-(``course/late.py``) applied to the CURRENT total (auto + manual: a manual grade just saved
+(``course/lms/late.py``) applied to the CURRENT total (auto + manual: a manual grade just saved
 counts at once, as ``make export`` will count it) and the submission time followed by the
 penalty, e.g. ``20/09/2026 10:00 -03 (2 dia(s) de atraso: -1.8 de 9)``. The page where the
 instructor grades one notebook (``/formgrader/submissions/<id>/``, nbgrader's
@@ -19,8 +19,8 @@ Nothing is written to the gradebook here.
 import html
 import math
 
-from course import config as course_config
-from course import late as late_mod
+from course import course_toml
+from course.lms import late as late_mod
 
 
 def _fmt(x):
@@ -51,7 +51,7 @@ def with_penalties(api, nb_id, submissions):
     wanted = [s for s in submissions if s.get("autograded")]
     if not wanted:
         return submissions
-    per_day = course_config.late_penalty_per_day(api.coursedir.root)
+    per_day = course_toml.late_penalty_per_day(api.coursedir.root)
     with api.gradebook as gb:
         for s in wanted:
             penalty, note = late_note(gb, nb_id, s["student"], per_day)
@@ -75,7 +75,7 @@ def submission_banner(api, submission_notebook_id):
     def local(ts):
         return as_timezone(ts, api.timezone).strftime(api.timestamp_format)
 
-    per_day = course_config.late_penalty_per_day(api.coursedir.root)
+    per_day = course_toml.late_penalty_per_day(api.coursedir.root)
     with api.gradebook as gb:
         try:
             nb = gb.find_submission_notebook_by_id(submission_notebook_id)

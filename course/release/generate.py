@@ -4,13 +4,13 @@ Usage: ``python -m course.release [--out DIR] [--db] [id ...]``. Every release i
 (an existing student version is overwritten; nbgrader alone would silently keep a stale
 one). With ``--out DIR`` the student versions go to ``DIR/lectures`` and
 ``DIR/assignments`` (used by the tests to compare with the committed ones). Each student
-version then gets the Colab badge and install cell (``course/colab.py``). Without
+version then gets the Colab badge and install cell (``course/release/colab.py``). Without
 ``--db`` the gradebook is not touched.
 
 The header's due date comes from ``course.toml`` (``[assignments.<id>] due``), put in by the
-``course.student_version.ShowDueDate`` preprocessor that ``nbgrader_config.py`` adds to
+``course.release.student_version.ShowDueDate`` preprocessor that ``nbgrader_config.py`` adds to
 every generation; ``nbgrader generate_assignment`` and the formgrader's Generate button
-produce the same student versions in the same folders (``course/student_version.py``).
+produce the same student versions in the same folders (``course/release/student_version.py``).
 The Colab cells are added again here, with ``nbformat``'s writer, so the bytes of a
 committed student version do not depend on nbgrader's writer.
 """
@@ -20,7 +20,7 @@ import os
 import sys
 
 from course import ROOT, make_api, notebook_ids, release_dir_for
-from course.colab import add_colab_cells_to_file
+from course.release.colab import add_colab_cells_to_file
 
 
 def release(ids=None, root=ROOT, out=None, db=False):

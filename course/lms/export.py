@@ -1,6 +1,6 @@
 """Grades and feedback out: what the instructor uploads to the LMS after grading.
 
-Usage: ``python -m course.export [--lms moodle|canvas|teams|classroom|plain] [ID ...]``
+Usage: ``python -m course.lms.export [--lms moodle|canvas|teams|classroom|plain] [ID ...]``
 (``make export``). For each assignment in the gradebook (or each ``ID``):
 
 1. **Nothing stale.** A submission collected again after ``make grade`` (its answers differ
@@ -8,7 +8,7 @@ Usage: ``python -m course.export [--lms moodle|canvas|teams|classroom|plain] [ID
    and the command to run (``make grade``): no file is written from old grades.
 2. **One source of truth.** The gradebook holds every grade: autograded, the manual scores
    and comments given in the formgrader. The late penalty follows the documented rule
-   (``course/late.py``) on the notebook's current total, auto + manual, with the due date of
+   (``course/lms/late.py``) on the notebook's current total, auto + manual, with the due date of
    ``course.toml``; it is written into the gradebook, where the formgrader and the feedback
    read it. A feedback page older than the grades it shows (a manual grade or comment given
    after ``make grade``) is generated again (nbgrader's ``generate_feedback``: no student
@@ -51,11 +51,11 @@ from nbgrader.plugins import ExportPlugin
 from traitlets import Dict, Enum, Unicode
 
 from course import ROOT, ensure_venv_on_path, make_api
-from course import config as course_config
-from course import late as late_mod
-from course import roster as roster_mod
-from course.collect import load_identities
-from course.reviews import answer_checksums
+from course import course_toml
+from course.lms import late as late_mod
+from course.lms import roster as roster_mod
+from course.lms.collect import load_identities
+from course.browser.reviews import answer_checksums
 
 FORMATS = ("moodle", "canvas", "teams", "classroom", "plain")
 STATE = ".feedback-state.json"  # in export/: which gradebook state each feedback page shows
@@ -91,7 +91,7 @@ class LmsExportPlugin(ExportPlugin):
     titles = Dict(help="{assignment id: its column title in the LMS}").tag(config=True)
     identities = Dict(help="{assignment id: {student id: lms_identity}} from make collect")
     section = Unicode("", help="Canvas section column").tag(config=True)
-    roster = None  # a course.roster.Roster, or None: the gradebook's students
+    roster = None  # a course.lms.roster.Roster, or None: the gradebook's students
 
     def _students(self, gb):
         if self.roster is not None and len(self.roster):
@@ -396,14 +396,14 @@ def export(root=ROOT, ids=None, fmt=None, out=None):
     """
     ensure_venv_on_path()
     root = os.path.abspath(root)
-    cfg = course_config.load(root)
+    cfg = course_toml.load(root)
     fmt = fmt or (cfg["lms"] if cfg["lms"] in FORMATS else "plain")
     out = out or os.path.join(root, "export")
     os.makedirs(out, mode=0o700, exist_ok=True)
     os.chmod(out, 0o700)  # grades and names: instructor only
     api = make_api(root)
     roster = roster_mod.load(root, cfg["roster"])
-    per_day = course_config.late_penalty_per_day(root, cfg)
+    per_day = course_toml.late_penalty_per_day(root, cfg)
     result = Exported()
     with Gradebook(api.coursedir.db_url, api.coursedir.course_id) as gb:
         ids = list(ids or [a.name for a in gb.assignments])
@@ -416,7 +416,7 @@ def export(root=ROOT, ids=None, fmt=None, out=None):
                              "run `make grade` (your manual grades and comments are kept), "
                              "then `make export`")
         for nb_id in ids:
-            due = course_config.due_utc(nb_id, root, cfg)
+            due = course_toml.due_utc(nb_id, root, cfg)
             if due is not None and gb.find_assignment(nb_id).duedate != due:
                 gb.update_or_create_assignment(nb_id, duedate=due)
                 result.notes.append(f"{nb_id}: due date set from course.toml ({due} UTC)")

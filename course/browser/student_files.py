@@ -14,7 +14,7 @@ script, no form, no plugin, an origin of its own), to every response for a file 
 student folders (``STUDENT_FOLDERS``, under ``/files/``, ``/view/`` and ``/nbconvert/<format>/``)
 and for every file the formgrader serves beside a submission. A browser enforces every
 policy it is sent, so the stricter one wins. The formgrader's pages, JupyterLab and the API
-are untouched. ``course/lab_config.py`` enables it (``make lab``);
+are untouched. ``course/browser/jupyter_server_config.py`` enables it (``make lab``);
 ``tests/browser/test_student_markup.py`` checks it in Chromium.
 """
 
@@ -64,7 +64,7 @@ class ConfineStudentFiles(OutputTransform):
 
 
 def _jupyter_server_extension_points():
-    return [{"module": "course.student_files"}]
+    return [{"module": "course.browser.student_files"}]
 
 
 def _load_jupyter_server_extension(serverapp):

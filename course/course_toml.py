@@ -1,8 +1,9 @@
-"""The course configuration the instructor edits: ``course.toml`` at the course root.
+"""``course.toml``'s reader: the semester's settings the instructor edits, at the course root.
 
 It holds what changes every semester and is not nbgrader's business: the time zone of the
 course, the LMS the class uses (the layout ``make collect`` expects), the roster file, each
-assignment's due date and the late-submission penalty. Missing file or keys: defaults
+assignment's due date and the late-submission penalty. (nbgrader's own configuration is
+``nbgrader_config.py``, read by ``course.load_nbgrader_config``.) Missing file or keys: defaults
 (no due dates, no penalty, MS Teams layout, ``students.csv``).
 
 Due dates are local times of ``timezone`` (``"2026-09-18 23:59"``); :func:`due_utc` gives

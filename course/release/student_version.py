@@ -1,16 +1,16 @@
 """What every generated student version gets, whoever generates it.
 
-There are three ways to generate a student version: ``make release`` (``course.release``),
+There are three ways to generate a student version: ``make release`` (``course.release.generate``),
 ``nbgrader generate_assignment`` and the formgrader's **Generate** button. All three run
 nbgrader's ``GenerateAssignment`` with the course's ``nbgrader_config.py``, so that file
 (block "semester") wires in what is here:
 
 - :class:`ShowDueDate` (first preprocessor): the placeholder of the header cell,
   ``[DATA E HORA A DEFINIR PELO PROFESSOR]``, becomes the due date of ``course.toml``
-  (``course.config.due_text``). It runs before nbgrader locks the cells and computes their
+  (``course.course_toml.due_text``). It runs before nbgrader locks the cells and computes their
   checksums, so the released header is the checked one. No date set: the placeholder stays.
 - :class:`ColabCells` (last preprocessor): the "Abrir no Colab" badge and the install cell
-  (``course/colab.py``).
+  (``course/release/colab.py``).
 - :func:`route_student_versions`: nbgrader has one release folder; this sends ``aula*`` ids
   to ``lectures/`` and ``lista*`` ids to ``assignments/`` (``course.release_dir_for``) by
   mapping the release step of ``CourseDirectory.format_path``, the one function every
@@ -26,7 +26,7 @@ from nbconvert.preprocessors import Preprocessor
 from traitlets import Bool
 
 from course import ROOT, release_dir_for
-from course import config as course_config
+from course import course_toml
 
 PLACEHOLDER = "`[DATA E HORA A DEFINIR PELO PROFESSOR]`"
 
@@ -44,7 +44,7 @@ class ShowDueDate(Preprocessor):
     def preprocess(self, nb, resources):
         nb_id = resources.get("nbgrader", {}).get("assignment")
         if nb_id:
-            when = course_config.due_text(nb_id, _course_root(self))
+            when = course_toml.due_text(nb_id, _course_root(self))
             if when:
                 for cell in nb.cells:
                     if cell.cell_type == "markdown" and PLACEHOLDER in cell.source:
@@ -58,7 +58,7 @@ class ColabCells(Preprocessor):
     enabled = Bool(True)
 
     def preprocess(self, nb, resources):
-        from course.colab import add_colab_cells
+        from course.release.colab import add_colab_cells
 
         info = resources.get("nbgrader", {})
         nb_id, name = info.get("assignment"), info.get("notebook")

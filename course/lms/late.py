@@ -5,6 +5,10 @@ score per started day after the due date, 1 = zero for any delay). nbgrader comp
 a submission is from its ``timestamp.txt`` (written by ``make collect`` when the LMS gives a
 submission time) and the assignment's due date in the gradebook (set from ``course.toml`` by
 ``make grade``); this plugin turns that into the penalty, which nbgrader caps at the score.
+``nbgrader_config.py`` names the plugin (``AssignLatePenalties.plugin_class``), and the
+plugin reads ``penalty_per_day`` from the ``course.toml`` of the course being graded
+(``CourseDirectory.root``): the penalty is configured in one place, for ``make grade``,
+``nbgrader autograde`` and the formgrader alike.
 
 The rule (:func:`penalty`) applies to the notebook's whole score, autograded plus manual:
 nbgrader computes it at ``make grade`` time, before any manual grade exists, so ``make
@@ -15,7 +19,9 @@ gradebook, where the formgrader and the feedback read it.
 import math
 
 from nbgrader.plugins import LateSubmissionPlugin
-from traitlets import Float
+from traitlets import Float, default
+
+from course import ROOT, course_toml
 
 
 def penalty(score, seconds_late, per_day):
@@ -30,7 +36,13 @@ def penalty(score, seconds_late, per_day):
 class PerDayPenalty(LateSubmissionPlugin):
     """Penalty = ``penalty_per_day`` x started days late x score (at most the score)."""
 
-    penalty_per_day = Float(0.0, help="fraction of the score lost per started day late").tag(config=True)
+    penalty_per_day = Float(help="fraction of the score lost per started day late "
+                                 "(default: course.toml's [late] penalty_per_day)").tag(config=True)
+
+    @default("penalty_per_day")
+    def _penalty_of_course_toml(self):
+        root = self.config.get("CourseDirectory", {}).get("root")
+        return course_toml.late_penalty_per_day(root if isinstance(root, str) and root else ROOT)
 
     def late_submission_penalty(self, student_id, score, total_seconds_late):
         return penalty(score, total_seconds_late, self.penalty_per_day)
