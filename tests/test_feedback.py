@@ -54,9 +54,9 @@ def test_a_real_traceback_quotes_hidden_lines_and_the_preprocessor_removes_them(
 
 
 def test_configured_before_clear_hidden_tests():
-    from course import load_nbgrader_config as load_config
+    from course import load_nbgrader_config
 
-    order = list(load_config().GenerateFeedback.preprocessors)
+    order = list(load_nbgrader_config().GenerateFeedback.preprocessors)
     assert order.index("course.grading.feedback.ScrubHiddenTestOutputs") < order.index("nbgrader.preprocessors.ClearHiddenTests")
 
 
@@ -67,10 +67,10 @@ def test_feedback_exporter_writes_what_nbconverts_html_exporter_writes_and_compi
     from nbgrader.converters import GenerateFeedback
     from nbgrader.coursedir import CourseDirectory
 
-    from course import load_nbgrader_config as load_config
+    from course import load_nbgrader_config
     from course.grading.feedback import FeedbackExporter
 
-    config = load_config()
+    config = load_nbgrader_config()
     converter = GenerateFeedback(coursedir=CourseDirectory(config=config), config=config)
     assert converter.exporter_class is FeedbackExporter
     nb = executed_notebook()

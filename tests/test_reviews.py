@@ -1,4 +1,4 @@
-"""course/browser/reviews.py: a re-grade keeps the instructor's reviews (score, comment, flag off),
+"""course/grading/reviews.py: a re-grade keeps the instructor's reviews (score, comment, flag off),
 and flags again only the answers that changed since they were reviewed.
 
 A real nbgrader gradebook with one submission: a written answer (manual grade) and a coded
@@ -97,7 +97,7 @@ def test_without_the_hook_a_regrade_flags_reviewed_answers_again(course):
 
 
 def test_a_regrade_keeps_reviews_of_unchanged_answers(course):
-    from course.browser.reviews import kept_reviews
+    from course.grading.reviews import kept_reviews
 
     review(course, "s1", 4.0, "Boa justificativa.")
     with kept_reviews(course, "s1", NB_ID) as kept:
@@ -108,7 +108,7 @@ def test_a_regrade_keeps_reviews_of_unchanged_answers(course):
 
 
 def test_a_changed_answer_keeps_the_score_but_is_flagged_and_named(course):
-    from course.browser.reviews import kept_reviews
+    from course.grading.reviews import kept_reviews
 
     review(course, "s1", 4.0, "Boa justificativa.")
     review(course, "s2", 5.0, "Completa.")
@@ -128,7 +128,7 @@ def test_a_changed_answer_keeps_the_score_but_is_flagged_and_named(course):
 def test_lost_scores_and_comments_are_put_back(course):
     from nbgrader.api import Gradebook
 
-    from course.browser.reviews import kept_reviews
+    from course.grading.reviews import kept_reviews
 
     review(course, "s1", 3.5, "Incompleta.")
     with kept_reviews(course, "s1", NB_ID):
@@ -140,7 +140,7 @@ def test_lost_scores_and_comments_are_put_back(course):
 
 
 def test_a_first_grading_is_untouched(course):
-    from course.browser.reviews import kept_reviews
+    from course.grading.reviews import kept_reviews
 
     with kept_reviews(course, "s2", NB_ID) as kept:
         nbgrader_autograde_effect(course, "s2")
@@ -148,7 +148,7 @@ def test_a_first_grading_is_untouched(course):
 
 
 def test_answer_checksums_cover_the_solution_cells_before_each_graded_cell(tmp_path):
-    from course.browser.reviews import answer_checksums
+    from course.grading.reviews import answer_checksums
 
     path = tmp_path / "nb.ipynb"
     path.write_text(json.dumps(notebook("A", "def relu(z): pass")))

@@ -13,7 +13,7 @@ names (Moodle folders with the trailing underscore, Canvas's lower-cased accente
 submission is 2 started days late (the grading worksheet gives the time): 20 % of her total.
 
 The whole semester shares one grading batch per step (grading is the expensive part). The
-re-grade keeps the reviews through course/browser/reviews.py, which the grading driver calls around
+re-grade keeps the reviews through course/grading/reviews.py, which the grading driver calls around
 nbgrader's autograde. Each command's output is saved (``semester-transcript.txt`` with the
 test artifacts): docs/course.md's walkthrough shows it.
 """
@@ -207,7 +207,7 @@ def formgrader_reviews(clone):
 def regrade(clone):
     """`make grade` again; ``{student: [lines]}`` it prints for answers changed since review.
 
-    The grading driver (course/grading/driver.py, ``grade_one``) calls course/browser/reviews.py's
+    The grading driver (course/grading/driver.py, ``grade_one``) calls course/grading/reviews.py's
     ``kept_reviews`` around nbgrader's autograde."""
     out = make(clone, "grade", "JOBS=2").stdout
     transcript(clone, "make grade", out)

@@ -19,7 +19,7 @@ Usage: ``python -m course.grading [-j N] [--unsafe] [--timeout S] [--no-progress
    submission that times out holds up only its own worker. nbgrader's SQLite gradebook is
    written by one worker at a time (``gradebook_lock.py``); a tqdm bar shows
    progress and the time left;
-   A re-grade keeps the instructor's reviews (``course/browser/reviews.py`` around each autograde:
+   A re-grade keeps the instructor's reviews (``course/grading/reviews.py`` around each autograde:
    manual scores, comments and the "needs manual grade" flag off, unless the answer changed
    since the review, which is then listed);
 4. ``generate_feedback`` (hidden tests removed, see ``nbgrader_config.py``);
@@ -41,8 +41,8 @@ import tempfile
 import time
 
 from course import ROOT, make_api
-from course import course_toml as course_config
-from course.browser import reviews
+from course import course_toml
+from course.grading import reviews
 from course.grading import gradebook_lock, kernel_launcher, sandbox, trusted_client
 
 PRIVATE = ("solutions", ".git", "submitted", "feedback", "gradebook.db", "grades.csv",
@@ -86,13 +86,12 @@ def grade(root=ROOT, pairs=None, use_sandbox=True, feedback=True, csv=True, jobs
     Each result has ``success`` (nbgrader finished), ``score``, ``max_score`` and
     ``needs_manual_grade`` read from the gradebook, ``seconds`` and the grader ``uid``.
     ``jobs`` > 1 grades that many submissions at once, each worker process with its own
-    grader uid, the gradebook written by one at a time (``course/gradebook_lock.py``).
+    grader uid, the gradebook written by one at a time (``course/grading/gradebook_lock.py``).
     ``progress`` shows a tqdm bar on stderr. ``overrides`` are extra ``"Class.trait"``
     config values (e.g. ``**{"Execute.timeout": 5}``).
     """
     root = os.path.abspath(root)
     pairs = submissions(root) if pairs is None else list(pairs)
-    overrides = {**course_overrides(root), **overrides}
     if use_sandbox:
         os.environ.pop(sandbox.UNSAFE, None)
         sandbox.mode()  # SandboxUnavailable, with what to do, before anything is graded
@@ -112,12 +111,6 @@ def grade(root=ROOT, pairs=None, use_sandbox=True, feedback=True, csv=True, jobs
     return _read_scores(root, results, csv)
 
 
-def course_overrides(root):
-    """Config from ``course.toml``: the late-submission penalty per day."""
-    return {"AssignLatePenalties.plugin_class": "course.lms.late.PerDayPenalty",
-            "PerDayPenalty.penalty_per_day": course_config.late_penalty_per_day(root)}
-
-
 def prepare(root, ids, overrides):
     """Record ``ids`` in the gradebook (with their due dates), close the private parts."""
     from nbgrader.api import Gradebook
@@ -129,10 +122,10 @@ def prepare(root, ids, overrides):
             res = api.generate_assignment(nb_id, force=True, create=True)
             if not res["success"]:
                 raise RuntimeError(f"generate_assignment({nb_id}) failed:\n{res.get('log')}")
-    cfg = course_config.load(root)
+    cfg = course_toml.load(root)
     with Gradebook(api.coursedir.db_url, api.coursedir.course_id) as gb:
         for nb_id in ids:
-            due = course_config.due_utc(nb_id, root, cfg)
+            due = course_toml.due_utc(nb_id, root, cfg)
             if due is not None:
                 gb.update_or_create_assignment(nb_id, duedate=due)
     harden(root)
@@ -151,7 +144,7 @@ def _worker_api(root, use_sandbox, uid, overrides):
 def grade_one(api, root, student, nb_id, use_sandbox, feedback, uid):
     """Autograde one submission (and its feedback); kill what it left; its result dict."""
     started, t0 = time.time(), time.monotonic()
-    # a re-grade keeps the instructor's reviews (course/browser/reviews.py): manual scores, comments,
+    # a re-grade keeps the instructor's reviews (course/grading/reviews.py): manual scores, comments,
     # needs_manual_grade off, unless the answer changed since (then it is reported)
     with reviews.kept_reviews(api.coursedir, student, nb_id) as kept:
         res = api.autograde(nb_id, student, force=True, create=True)

@@ -52,7 +52,7 @@ from nbformat.v4 import new_output
 from nbgrader.preprocessors import Execute
 from traitlets import Bool, Integer
 
-from course import traitlets_config as config_from
+from course import traitlets_config
 from course.grading import kernel_launcher, limits, sandbox
 from course.grading.kernel_launcher import KERNEL_NAME as SANDBOX_KERNEL
 from course.grading.notebook import (answer_names, is_test_cell, nbgrader_meta, setup_sources,
@@ -138,13 +138,13 @@ class TrustedExecute(Execute):
     @contextlib.contextmanager
     def _in_sandbox(self):
         """This submission in the sandbox kernel with a grader uid of its own, as
-        ``make grade`` runs it (``course.grade``); its processes killed afterwards."""
+        ``make grade`` runs it (``course.grading.driver``); its processes killed afterwards."""
         self.log.warning("TrustedExecute: not started by make grade; grading this "
                          "submission in the sandbox kernel %s", SANDBOX_KERNEL)
         with sandbox.GraderUid() as uid:
             kernel_launcher.install_kernel()
             confined = copy.deepcopy(self.config)  # the parent's config stays as it is
-            confined.merge(config_from(kernel_launcher.kernel_config(uid)))
+            confined.merge(traitlets_config(kernel_launcher.kernel_config(uid)))
             saved = self.config, self.kernel_name
             self.config, self.kernel_name = confined, SANDBOX_KERNEL
             try:

@@ -5,7 +5,7 @@ only in short ``with Gradebook(...)`` blocks (recording the submission, saving t
 autograded scores, the late penalty, reading grades for feedback), never while the
 notebook executes. :func:`install` makes every ``Gradebook`` of this process take an
 exclusive ``flock`` on a lock file when it is created and release it when it is closed, so
-the parallel workers of ``course.grade`` execute notebooks side by side and write one after
+the parallel workers of ``course.grading.driver`` execute notebooks side by side and write one after
 another. The lock is reentrant within a process (a Gradebook opened inside another one does
 not wait for itself); :func:`release_all` is the backstop after each submission in case
 nbgrader left one unclosed.

@@ -55,7 +55,7 @@ from course import course_toml
 from course.lms import late as late_mod
 from course.lms import roster as roster_mod
 from course.lms.collect import load_identities
-from course.browser.reviews import answer_checksums
+from course.grading.reviews import answer_checksums
 
 FORMATS = ("moodle", "canvas", "teams", "classroom", "plain")
 STATE = ".feedback-state.json"  # in export/: which gradebook state each feedback page shows

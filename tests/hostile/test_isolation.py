@@ -223,7 +223,7 @@ def test_kernel_reaches_a_unix_socket_in_its_folder(tmp_path):
     autograded folder, is reachable from the kernel, whose cwd is that folder."""
     from jupyter_client import KernelManager
 
-    from course import load_nbgrader_config as load_config
+    from course import load_nbgrader_config
     from course.grading import kernel_launcher, sandbox
 
     os.chmod(tmp_path, 0o711)
@@ -231,7 +231,7 @@ def test_kernel_reaches_a_unix_socket_in_its_folder(tmp_path):
     folder.mkdir(parents=True)
     with sandbox.GraderUid() as uid:
         kernel_launcher.install_kernel()
-        cfg = load_config(str(tmp_path), **{k: v for k, v in kernel_launcher.kernel_config(uid).items()
+        cfg = load_nbgrader_config(str(tmp_path), **{k: v for k, v in kernel_launcher.kernel_config(uid).items()
                                             if k.startswith("KernelManager.")})
         km = KernelManager(kernel_name=kernel_launcher.KERNEL_NAME, config=cfg)
         km.start_kernel(cwd=str(folder))
