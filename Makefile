@@ -27,9 +27,16 @@ lab: $(PY)
 	echo '{"@jupyterlab/apputils-extension:notification": {"fetchNews": "false", "checkForUpdates": false}}' > $(VENV)/share/jupyter/lab/settings/overrides.d/t320-nnlib.json
 	$(VENV)/bin/jupyter lab --notebook-dir=. --config="$(CURDIR)/course/browser/jupyter_server_config.py" $(ROOT_FLAG) $(LAB_ARGS)
 
+# The whole suite (what CI runs) on TEST_JOBS pytest-xdist workers (default: the number of
+# cores; TEST_JOBS=1 runs it in one process). tests/conftest.py keeps the tests that share a
+# grading batch or an executed notebook on one worker, so each runs once. -v: one line when a
+# test starts and one when it ends ([worker] [percent] PASSED id): what is running, how far.
+# The 25 slowest are listed at the end (docs/performance.md section 4).
+TEST_JOBS ?= $(shell nproc 2>/dev/null || echo 1)
+TEST_PARALLEL := $(if $(filter-out 1,$(TEST_JOBS)),-n $(TEST_JOBS) --dist loadgroup,)
 test: $(PY)
 	$(PIP) install --quiet -e '.[test]'
-	$(PY) -m pytest $(PYTEST_ARGS)
+	$(PY) -m pytest -v --durations=25 $(TEST_PARALLEL) $(PYTEST_ARGS)
 
 # Training throughput, widget latency and notebook times -> docs/performance.md (torch optional).
 bench: $(PY)

@@ -3,7 +3,8 @@
 Every notebook ``solutions/<id>/<id>.ipynb`` is picked up automatically
 (``T320_NOTEBOOKS=id1,id2`` restricts a run to some of them). The full hostile
 set runs on a small fixture assignment, ``tests/hostile/lista00_exemplo.ipynb``, which the
-scratch course receives as ``solutions/lista00_exemplo/`` (it is not course material). Student code runs in the ``t320-grader`` sandbox kernel
+session-wide batch of tests/conftest.py grades in its own scratch course (it is not course material;
+tests/hostile/test_trusted_tests.py reads the same batch). Student code runs in the ``t320-grader`` sandbox kernel
 (course/grading/sandbox.py) when the tests run as root; otherwise the bombs are left out and the
 rest runs in the plain kernel.
 """
@@ -23,6 +24,7 @@ import pytest
 
 from course import ROOT, ensure_venv_on_path, notebook_ids, release_dir_for
 from course.release.generate import release
+from hostile.batch import HOSTILE_TIMEOUT, HeldUid
 from hostile import make_hostile  # noqa: E402
 
 IDS = notebook_ids()
@@ -31,7 +33,6 @@ if os.environ.get("T320_NOTEBOOKS"):  # targeted run: T320_NOTEBOOKS=aula01_x,li
 HOSTILE_ID = "lista00_exemplo"
 HOSTILE_SRC = os.path.join(os.path.dirname(os.path.abspath(__file__)), "hostile", HOSTILE_ID + ".ipynb")
 ROOT_USER = os.geteuid() == 0
-HOSTILE_TIMEOUT = 6  # per-cell seconds while grading the scratch course
 
 ensure_venv_on_path()
 
@@ -194,8 +195,6 @@ def course_copy():
     base = tempfile.mkdtemp(prefix="t320-course-")
     os.chmod(base, 0o711)  # the sandbox user must reach autograded/, as in a real course
     shutil.copytree(os.path.join(ROOT, "solutions"), os.path.join(base, "solutions"))
-    os.makedirs(os.path.join(base, "solutions", HOSTILE_ID))
-    shutil.copy(HOSTILE_SRC, os.path.join(base, "solutions", HOSTILE_ID, HOSTILE_ID + ".ipynb"))
     yield base
     shutil.rmtree(base, ignore_errors=True)
 
@@ -207,42 +206,50 @@ def _submit(base, student, nb_id, data):
         fh.write(data)
 
 
+def _ids_to_grade(session):
+    """The notebook ids this session's selected tests read from ``graded`` (all of IDS when
+    a test reads every notebook): graded in ONE batch, so ``-k aula01`` grades aula01 only."""
+    wanted = set()
+    for item in session.items:
+        if "graded" not in getattr(item, "fixturenames", ()):
+            continue
+        params = getattr(getattr(item, "callspec", None), "params", {})
+        wanted |= {params["nb_id"]} if "nb_id" in params else set(IDS)
+    return [i for i in IDS if i in wanted]
+
+
 @pytest.fixture(scope="module")
-def graded(course_copy):
-    """``graded(nb_id)``: grade the source and the blank student version of ``nb_id`` once
-    (lazily, so ``-k <id>`` grades only that notebook); returns the result dict."""
+def graded(course_copy, request):
+    """``graded(nb_id)``: the result dict of grading the source (``fonte``) and the blank
+    student version (``branco``) of ``nb_id``. Every notebook the session's tests need is
+    graded in one ``grade()`` call the first time one is asked for."""
     from course.grading.driver import grade
 
     cache = {}
 
     def run(nb_id):
         if nb_id not in cache:
-            _submit(course_copy, "fonte", nb_id, open(src_path(nb_id), "rb").read())
-            _submit(course_copy, "branco", nb_id, open(rel_path(nb_id), "rb").read())
-            cache[nb_id] = grade(course_copy, pairs=[("fonte", nb_id), ("branco", nb_id)],
-                                 use_sandbox=ROOT_USER, csv=False)
+            ids = [i for i in _ids_to_grade(request.session) if i not in cache] or [nb_id]
+            if nb_id not in ids:
+                ids.append(nb_id)
+            pairs = []
+            for i in ids:
+                _submit(course_copy, "fonte", i, open(src_path(i), "rb").read())
+                _submit(course_copy, "branco", i, open(rel_path(i), "rb").read())
+                pairs += [("fonte", i), ("branco", i)]
+            res = grade(course_copy, pairs=pairs, use_sandbox=ROOT_USER, csv=False)
+            for i in ids:
+                cache[i] = {k: v for k, v in res.items() if k[1] == i}
         return cache[nb_id]
 
     return run
 
 
 @pytest.fixture(scope="module")
-def hostile(course_copy):
-    """The hostile set graded on HOSTILE_ID with a short per-cell timeout."""
-    from course.grading.driver import grade
-
-    subs = make_hostile.build(HOSTILE_SRC, sandboxed=ROOT_USER)
-    for name, data in subs.items():
-        _submit(course_copy, "h_" + name, HOSTILE_ID, data)
-    # the control: the fixture's own solution must get full marks in the same run, so the
-    # zeros below come from the hostile code and not from a broken fixture
-    _submit(course_copy, "controle", HOSTILE_ID, open(HOSTILE_SRC, "rb").read())
-    t0 = time.monotonic()
-    res = grade(course_copy, pairs=[("controle", HOSTILE_ID)] + [("h_" + n, HOSTILE_ID) for n in subs],
-                use_sandbox=ROOT_USER, **{"Execute.timeout": HOSTILE_TIMEOUT})
-    seconds = time.monotonic() - t0
-    print(f"autograde: {len(subs)} hostile submissions in {seconds:.1f} s")
-    return {"results": res, "names": sorted(subs), "seconds": seconds}
+def hostile(hostile_batch):
+    """The hostile set graded on HOSTILE_ID with a short per-cell timeout: tests/conftest.py's
+    session-wide batch (tests/hostile/test_trusted_tests.py reads the same one)."""
+    return hostile_batch
 
 
 def autograded_points(base, student, nb_id):
@@ -274,9 +281,9 @@ def test_blank_gets_zero(graded, course_copy, nb_id):
     assert max_score > 0 and score == 0
 
 
-def test_hostile_control_gets_full_marks(hostile, course_copy):
+def test_hostile_control_gets_full_marks(hostile):
     assert hostile["results"][("controle", HOSTILE_ID)]["success"]
-    score, max_score = autograded_points(course_copy, "controle", HOSTILE_ID)
+    score, max_score = autograded_points(hostile["base"], "controle", HOSTILE_ID)
     assert max_score > 0 and score == max_score
 
 
@@ -304,14 +311,15 @@ def test_no_process_left_behind(hostile):
     GRADER_UID = uids.pop()
 
     time.sleep(0.5)
-    out = subprocess.run(["ps", "-o", "pid=,stat=,args=", "-u", str(GRADER_UID)],
-                         capture_output=True, text=True).stdout.splitlines()
+    with HeldUid(GRADER_UID):  # no other grading run (another pytest worker) starts under it now
+        out = subprocess.run(["ps", "-o", "pid=,stat=,args=", "-u", str(GRADER_UID)],
+                             capture_output=True, text=True).stdout.splitlines()
     alive = [line for line in out if line.split()[1][0] != "Z"]  # zombies hold nothing
     assert alive == []
 
 
-def test_private_parts_closed(hostile, course_copy):
-    base = course_copy
+def test_private_parts_closed(hostile):
+    base = hostile["base"]
     for name in ("solutions", "submitted", "gradebook.db", "feedback"):
         mode = os.stat(os.path.join(base, name)).st_mode
         assert mode & 0o077 == 0, f"{name} is readable by others: {oct(mode)}"

@@ -48,8 +48,29 @@ while time.time() - t0 < 6:
 '''
 
 
+def own_scratch_usage():
+    """(bytes, entries) of the scratch homes of this process's grading run: the folders of
+    the scratch base owned by its grader uid (``T320_GRADER_UID``, set by ``GraderUid`` while
+    ``grade()`` runs). Another run's homes (another pytest worker's, another user's tests)
+    belong to its own uid and are not counted."""
+    uid = os.environ.get("T320_GRADER_UID")
+    if uid is None:
+        return 0, 0
+    used = entries = 0
+    with os.scandir(sandbox.scratch_base()) as listing:
+        for entry in listing:
+            try:
+                if not entry.is_dir(follow_symlinks=False) or entry.stat().st_uid != int(uid):
+                    continue
+            except OSError:
+                continue  # removed meanwhile
+            u, e = kernel_launcher.scratch_usage(entry.path, 10**6)
+            used, entries = used + u, entries + e + 1
+    return used, entries
+
+
 class ScratchPeak:
-    """Largest size and entry count of the grader scratch folders while running."""
+    """Largest size and entry count of this run's grader scratch folders while running."""
 
     def __init__(self):
         self.bytes = self.entries = 0
@@ -58,7 +79,7 @@ class ScratchPeak:
 
     def _watch(self):
         while not self._stop.is_set():
-            used, entries = kernel_launcher.scratch_usage(sandbox.scratch_base(), 10**6)
+            used, entries = own_scratch_usage()
             self.bytes, self.entries = max(self.bytes, used), max(self.entries, entries)
             time.sleep(0.02)
 

@@ -11,7 +11,9 @@ that raise on conversion, huge or deeply nested results, a rewritten channel).
    side by side so that a fixture change that defuses the attacks is noticed.
 2. With ``TrustedExecute`` (``nbgrader_config.py``) every one earns 0, the control (the
    source) earns full marks in the same run, and no hidden-test line appears, in text or in
-   base64, in any submission's graded notebook or feedback.
+   base64, in any submission's graded notebook or feedback. That run is the session-wide
+   hostile batch of tests/conftest.py (the whole hostile set, graded once for this module and
+   tests/test_pipeline.py).
 
 The sandbox-side attacks (``ESCAPES``, the bombs) are graded in tests/test_pipeline.py and
 tests/hostile/test_isolation.py.
@@ -29,6 +31,7 @@ import pytest
 HERE = os.path.dirname(os.path.abspath(__file__))
 
 from course import ROOT  # noqa: E402
+from hostile.batch import HOSTILE_TIMEOUT  # noqa: E402
 from hostile import make_hostile  # noqa: E402
 from nbgrader.converters import Autograde  # noqa: E402
 
@@ -51,7 +54,7 @@ def _course():
     return base
 
 
-def _grade(pipeline=None):
+def _grade(pipeline):
     from course.grading.driver import grade
 
     base = _course()
@@ -63,9 +66,7 @@ def _grade(pipeline=None):
         os.makedirs(d)
         with open(os.path.join(d, NB_ID + ".ipynb"), "wb") as fh:
             fh.write(data)
-    overrides = {"Execute.timeout": 6}
-    if pipeline is not None:
-        overrides["Autograde.autograde_preprocessors"] = pipeline
+    overrides = {"Execute.timeout": HOSTILE_TIMEOUT, "Autograde.autograde_preprocessors": pipeline}
     results = grade(base, pairs=[(s, NB_ID) for s in subs], use_sandbox=SANDBOX, csv=False,
                     **overrides)
     return base, results
@@ -84,10 +85,14 @@ def in_kernel(in_kernel_course):
 
 
 @pytest.fixture(scope="module")
-def trusted():
-    base, results = _grade()
-    yield base, results
-    shutil.rmtree(base, ignore_errors=True)
+def trusted(hostile_batch):
+    """The attacks graded with ``TrustedExecute`` (``nbgrader_config.py``) beside the control:
+    tests/conftest.py's session-wide hostile batch (tests/test_pipeline.py reads it too), where
+    each attack of ``TAMPERING`` is the submission of student ``h_<name>``."""
+    results = {(student[2:] if student.startswith("h_") else student, nb_id): r
+               for (student, nb_id), r in hostile_batch["results"].items()
+               if student == "controle" or student[2:] in make_hostile.TAMPERING}
+    return hostile_batch["base"], results
 
 
 def _points(results, student):
@@ -148,7 +153,7 @@ def _test_cell_sources():
 
 
 def _leaks(base, name):
-    """Hidden lines (plain or a test cell in base64) in ``name``'s outputs or feedback."""
+    """Hidden lines (plain or a test cell in base64) in student ``name``'s outputs or feedback."""
     import html
 
     hidden = _hidden_lines()
@@ -180,4 +185,5 @@ def test_hidden_tests_never_reach_the_kernel(trusted):
     """No submission's graded notebook or feedback holds a hidden line, plain or base64."""
     base, _ = trusted
     for name in make_hostile.TAMPERING:
-        assert _leaks(base, name) == [], f"{name} leaked hidden tests"
+        assert os.path.exists(os.path.join(base, "autograded", "h_" + name)), f"{name} was not graded"
+        assert _leaks(base, "h_" + name) == [], f"{name} leaked hidden tests"
