@@ -33,7 +33,7 @@ lab: $(PY)
 # test starts and one when it ends ([worker] [percent] PASSED id): what is running, how far.
 # The 25 slowest are listed at the end (docs/performance.md section 4).
 TEST_JOBS ?= $(shell nproc 2>/dev/null || echo 1)
-TEST_PARALLEL := $(if $(filter-out 1,$(TEST_JOBS)),-n $(TEST_JOBS) --dist loadgroup,)
+TEST_PARALLEL := $(if $(filter-out 1,$(TEST_JOBS)),-n $(TEST_JOBS) --dist loadgroup --no-loadscope-reorder,)
 test: $(PY)
 	$(PIP) install --quiet -e '.[test]'
 	$(PY) -m pytest -v --durations=25 $(TEST_PARALLEL) $(PYTEST_ARGS)

@@ -12,6 +12,15 @@ import pytest
 # Keras 3 runs on the torch backend here (TensorFlow is not a dependency).
 os.environ.setdefault("KERAS_BACKEND", "torch")
 
+# On pytest-xdist workers (make test: one per core), one BLAS/OpenMP thread per process, as the
+# grading sandbox's kernels already have (course/grading/kernel_launcher.py kernel_env): two
+# workers each running OpenBLAS's two spin-waiting threads on two cores slow each other down
+# many times over (docs/performance.md, "Reproduce"). Inherited by the kernels, nbval and
+# the other processes the tests start.
+if os.environ.get("PYTEST_XDIST_WORKER"):
+    for _var in ("OPENBLAS_NUM_THREADS", "OMP_NUM_THREADS", "MKL_NUM_THREADS"):
+        os.environ.setdefault(_var, "1")
+
 from hostile.batch import HOSTILE_ID, HOSTILE_SRC, HOSTILE_TIMEOUT, ROOT_USER, submit
 
 
@@ -37,6 +46,33 @@ def _shared_fixtures(item):
             else:  # module-, class- or package-scoped: one instance per module at most
                 keys.append((fixturedef.scope, name, item.module.__name__ if item.module else ""))
     return keys
+
+
+# Started first on the workers (make test: ``--no-loadscope-reorder`` keeps this order): the
+# longest tests and shared batches of the last full run (docs/performance.md section 4), so
+# that none of them starts last and leaves one worker running alone at the end.
+SLOW_FIRST = (
+    "tests/test_semester.py",
+    "tests/test_pipeline.py::test_hostile",  # the hostile batch (its group: test_trusted_tests)
+    "tests/test_pipeline.py::test_source_gets_full_marks",  # every notebook graded
+    "tests/hostile/test_output_flood.py",
+    "tests/test_fresh_clone.py",
+    "tests/hostile/test_trusted_tests.py::test_attacks_are_real",  # the in-kernel batch
+    "tests/test_install_cell.py",
+    "tests/browser/test_jupyterlab.py",
+    "tests/test_partial_credit.py",
+    "tests/hub/test_class_cycle.py",
+    "tests/test_parallel_grade.py",
+    "tests/hostile/test_slow_cells.py",
+    "tests/hostile/test_unprivileged.py",
+)
+
+
+def _start_rank(item, grouped):
+    for rank, prefix in enumerate(SLOW_FIRST):
+        if item.nodeid.startswith(prefix):
+            return rank
+    return len(SLOW_FIRST) + (0 if item in grouped else 1)
 
 
 def pytest_collection_modifyitems(config, items):
@@ -66,6 +102,15 @@ def pytest_collection_modifyitems(config, items):
         if root not in names:  # named after the first test module that uses it
             names[root] = f"{item.nodeid.split('::')[0]}:{root[1]}"
         item.add_marker(pytest.mark.xdist_group(names[root]))
+    # the slowest first, then the other groups, then the single tests that fill the gaps; a
+    # group starts where its first test stands
+    grouped = {item for item, _ in keyed}
+    first = {}
+    for item, key in keyed:
+        rank = _start_rank(item, grouped)
+        first[find(key)] = min(first.get(find(key), rank), rank)
+    group_rank = {item: first[find(key)] for item, key in keyed}
+    items.sort(key=lambda item: group_rank.get(item, _start_rank(item, grouped)))
 
 
 # ----------------------------------------------------------------------------- hostile batch
