@@ -2,6 +2,7 @@
 ``make test`` run the suite on several workers (pytest-xdist, ``--dist loadgroup``) without
 running an expensive shared fixture twice."""
 
+import json
 import os
 import shutil
 import tempfile
@@ -28,6 +29,67 @@ from hostile.batch import HOSTILE_ID, HOSTILE_SRC, HOSTILE_TIMEOUT, ROOT_USER, s
 def pytest_configure(config):
     config.addinivalue_line(
         "markers", "xdist_group(name): tests of one group run on the same pytest-xdist worker")
+    if config.pluginmanager.hasplugin("xdist"):
+        config.pluginmanager.register(GroupsOnWorkers(), "t320-groups-on-workers")
+
+
+class GroupsOnWorkers:
+    """``--dist loadgroup`` that works on pytest 9: xdist 3.8 tells the controller a test's
+    ``xdist_group`` by appending it to ``item._nodeid``, which pytest 9 no longer reads
+    (``Node.nodeid`` comes from ``Node._id``), so every test was scheduled alone. Here each
+    worker writes {node id: group} to a file the controller passed it, and the controller's
+    scheduler (xdist's LoadScopeScheduling) takes a test's group from that file as its scope."""
+
+    def pytest_configure(self, config):
+        if not hasattr(config, "workerinput") and getattr(config.option, "dist", "no") == "loadgroup":
+            self.folder = tempfile.mkdtemp(prefix="t320-xdist-groups-")
+            config.t320_groups_file = os.path.join(self.folder, "groups.json")
+
+    def pytest_unconfigure(self, config):
+        if getattr(self, "folder", None):
+            shutil.rmtree(self.folder, ignore_errors=True)
+
+    def pytest_configure_node(self, node):
+        node.workerinput["t320_groups_file"] = node.config.t320_groups_file
+
+    def pytest_xdist_make_scheduler(self, config, log):
+        if getattr(config, "t320_groups_file", None):
+            return _group_scheduling(config, log)
+        return None
+
+
+def _group_scheduling(config, log):
+    from xdist.scheduler import LoadScopeScheduling
+
+    class GroupScheduling(LoadScopeScheduling):
+        """A test's scope is its ``xdist_group`` (as the workers wrote them), else itself."""
+
+        _groups = None
+
+        def _split_scope(self, nodeid):
+            if self._groups is None:
+                with open(config.t320_groups_file, encoding="utf-8") as fh:
+                    self._groups = json.load(fh)
+            return self._groups.get(nodeid, nodeid)
+
+    return GroupScheduling(config, log)
+
+
+def _write_groups(config, items):
+    """On a worker: {node id: "@" + group} of the grouped tests, for the controller."""
+    path = getattr(config, "workerinput", {}).get("t320_groups_file")
+    if not path:
+        return
+    groups = {}
+    for item in items:
+        names = sorted({str(m.args[0] if m.args else m.kwargs.get("name", "default"))
+                        for m in item.iter_markers("xdist_group")})
+        if names:
+            groups[item.nodeid] = "@" + "_".join(names)
+    tmp = f"{path}.{os.getpid()}"
+    with open(tmp, "w", encoding="utf-8") as fh:
+        json.dump(groups, fh)
+    os.replace(tmp, path)  # every worker writes the same map: the last one stays, whole
 
 
 def _shared_fixtures(item):
@@ -111,6 +173,7 @@ def pytest_collection_modifyitems(config, items):
         first[find(key)] = min(first.get(find(key), rank), rank)
     group_rank = {item: first[find(key)] for item, key in keyed}
     items.sort(key=lambda item: group_rank.get(item, _start_rank(item, grouped)))
+    _write_groups(config, items)
 
 
 # ----------------------------------------------------------------------------- hostile batch

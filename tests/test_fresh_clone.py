@@ -21,7 +21,8 @@ FIXTURE = os.path.join(TESTS, "hostile", "lista00_exemplo.ipynb")
 
 @pytest.fixture(scope="module")
 def clone():
-    if shutil.which("git") is None or not os.path.isdir(os.path.join(ROOT, ".git")):
+    # .git is a folder in a clone, a file in a git worktree
+    if shutil.which("git") is None or not os.path.exists(os.path.join(ROOT, ".git")):
         pytest.fail("this test needs git and a git checkout of the course")
     # the grader uid must traverse every folder down to the clone's .venv and autograded/
     # (pytest's own tmp folders are 0700), as in a real course (docs/course.md)
