@@ -220,7 +220,18 @@ def test_daemon_does_not_outlive_grading(graded):
     assert [s for s in out.stdout.split() if not s.startswith("Z")] == []
 
 
-def test_kernel_reaches_a_unix_socket_in_its_folder(tmp_path):
+@pytest.fixture
+def short_tmp():
+    """A scratch folder with a short path: a socket's path must fit AF_UNIX's 108 bytes, which
+    pytest's tmp_path under an xdist worker (.../pytest-N/popen-gw0/<test name>0) does not."""
+    import pathlib
+
+    path = tempfile.mkdtemp(prefix="t320-sock-")
+    yield pathlib.Path(path)
+    shutil.rmtree(path, ignore_errors=True)
+
+
+def test_kernel_reaches_a_unix_socket_in_its_folder(short_tmp):
     """The interface the grading process relies on: after the kernel starts, a socket file
     created (as root, outside) in the kernel's working folder, which is the submission's
     autograded folder, is reachable from the kernel, whose cwd is that folder."""
@@ -229,6 +240,7 @@ def test_kernel_reaches_a_unix_socket_in_its_folder(tmp_path):
     from course import load_nbgrader_config
     from course.grading import kernel_launcher, sandbox
 
+    tmp_path = short_tmp
     os.chmod(tmp_path, 0o711)
     folder = tmp_path / "autograded" / "aluno" / NB_ID
     folder.mkdir(parents=True)
