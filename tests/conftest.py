@@ -176,23 +176,6 @@ def pytest_collection_modifyitems(config, items):
     _write_groups(config, items)
 
 
-# ----------------------------------------------------------------------------- grading env
-@pytest.fixture(autouse=True)
-def _unsafe_flag_restored():
-    """``grade(use_sandbox=False)`` leaves ``T320_UNSAFE=1`` in the process's environment
-    (course/grading/driver.py); a later test that starts the sandbox kernel without calling
-    ``grade()`` (a hand-run nbgrader autograde) would then run it unsandboxed. Each test
-    leaves the flag as it found it, whatever order the workers run the tests in."""
-    from course.grading import sandbox
-
-    before = os.environ.get(sandbox.UNSAFE)
-    yield
-    if before is None:
-        os.environ.pop(sandbox.UNSAFE, None)
-    else:
-        os.environ[sandbox.UNSAFE] = before
-
-
 # ----------------------------------------------------------------------------- hostile batch
 @pytest.fixture(scope="session")
 def hostile_batch():

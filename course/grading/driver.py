@@ -92,6 +92,17 @@ def grade(root=ROOT, pairs=None, use_sandbox=True, feedback=True, csv=True, jobs
     """
     root = os.path.abspath(root)
     pairs = submissions(root) if pairs is None else list(pairs)
+    before = os.environ.get(sandbox.UNSAFE)
+    try:
+        return _grade(root, pairs, use_sandbox, feedback, csv, jobs, progress, overrides)
+    finally:  # the caller's process keeps the mode it had (a test run grades both ways)
+        if before is None:
+            os.environ.pop(sandbox.UNSAFE, None)
+        else:
+            os.environ[sandbox.UNSAFE] = before
+
+
+def _grade(root, pairs, use_sandbox, feedback, csv, jobs, progress, overrides):
     if use_sandbox:
         os.environ.pop(sandbox.UNSAFE, None)
         sandbox.mode()  # SandboxUnavailable, with what to do, before anything is graded

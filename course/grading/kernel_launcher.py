@@ -290,9 +290,14 @@ def install_kernel(prefix=sys.prefix):
         "metadata": {"debugger": False},
     }
     path = os.path.join(folder, "kernel.json")
-    with open(path, "w", encoding="utf-8") as fh:
+    # written beside and renamed into place: a grading run starting a kernel meanwhile (another
+    # worker, another instructor's run) reads the old file or the new one, never a half-written one
+    fd, tmp = tempfile.mkstemp(dir=folder, prefix=".kernel-", suffix=".json")
+    with os.fdopen(fd, "w", encoding="utf-8") as fh:
         json.dump(spec, fh, indent=1)
         fh.write("\n")
+    os.chmod(tmp, 0o644)
+    os.replace(tmp, path)
     return path
 
 

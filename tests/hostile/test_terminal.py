@@ -64,6 +64,12 @@ def test_sandboxed_kernel_writes_nothing_to_the_graders_terminal(capfd):
 
 
 def test_control_a_plain_kernel_does_write_to_it(capfd):
+    from course.grading import sandbox
+
+    assert sandbox.UNSAFE not in os.environ
     written, terminal = _grade_and_capture(capfd, use_sandbox=False)
     assert written["stdout"] > 0
     assert MARKER in terminal, "the capture sees nothing: the sandboxed test proves nothing"
+    # the unsandboxed run does not leave this process unsandboxed (a later grade or a hand-run
+    # autograde in it would run its kernel without the sandbox)
+    assert sandbox.UNSAFE not in os.environ, "grade(use_sandbox=False) left T320_UNSAFE set"
