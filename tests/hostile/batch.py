@@ -50,3 +50,14 @@ def submit(base, student, nb_id, data):
         fh.write(data)
 
 
+
+
+def got_nothing(result):
+    """A hostile submission's verdict: ``None`` when it earned nothing it should not have
+    (0 points, or points only beside a "needs manual grade" flag the instructor must clear),
+    else what is wrong."""
+    if not result.get("row"):
+        return "no gradebook row"
+    if result["score"] and not result["needs_manual_grade"]:
+        return f"got {result['score']} points without a flag for manual grading"
+    return None

@@ -20,6 +20,7 @@ import shutil
 import subprocess
 import sys
 import tempfile
+import time
 
 import pytest
 
@@ -27,6 +28,8 @@ HERE = os.path.dirname(os.path.abspath(__file__))
 
 from course import ROOT  # noqa: E402
 from course.grading import sandbox  # noqa: E402
+from hostile import make_hostile  # noqa: E402
+from hostile.batch import HOSTILE_ID, HOSTILE_SRC, HOSTILE_TIMEOUT, got_nothing, submit  # noqa: E402
 from tests.hostile.test_isolation import NB_ID, SOURCE, _probe_result, _submission, _submit  # noqa: E402
 
 USER = "t320prof"
@@ -55,9 +58,11 @@ GRADE = '''import json, sys
 sys.path.insert(0, {root!r})
 from course.grading import sandbox
 from course.grading.driver import grade
-results = grade({base!r}, jobs={jobs}, csv=False)
+results = grade({base!r}, jobs={jobs}, csv=False, **{{"Execute.timeout": {timeout}}})
 print("RESULTADO" + json.dumps({{s: [r["success"], r["score"], r["max_score"]]
                                  for (s, _), r in results.items()}}))
+print("LINHAS" + json.dumps({{s: {{k: r.get(k) for k in ("row", "score", "max_score", "needs_manual_grade")}}
+                              for (s, _), r in results.items()}}))
 print("BASE" + sandbox.scratch_base())
 '''
 
@@ -99,6 +104,28 @@ def _runner_command(base, script):
     return cmd if os.geteuid() != 0 else ["runuser", "-u", USER, "--"] + cmd
 
 
+def _give_to(base, uid):
+    """``base`` and everything in it owned by ``uid``, private to it (as the instructor's course)."""
+    for dirpath, dirnames, filenames in os.walk(base):
+        for name in dirnames + filenames + [""]:
+            os.chown(os.path.join(dirpath, name), uid, uid)
+    os.chmod(base, 0o700)
+
+
+def _grade_as_user(base, jobs=2, timeout=30):
+    """``grade()`` run by the unprivileged user on its course ``base``: (stdout, stderr)."""
+    name, _ = _user()
+    res = subprocess.run(_runner_command(base, GRADE.format(root=ROOT, base=base, jobs=jobs,
+                                                            timeout=timeout)),
+                         capture_output=True, text=True, timeout=900)
+    assert "RESULTADO" in res.stdout, f"grading as {name} failed:\n{res.stdout[-3000:]}\n{res.stderr[-3000:]}"
+    return res.stdout
+
+
+def _printed(stdout, tag):
+    return json.loads(stdout.split(tag, 1)[1].splitlines()[0])
+
+
 def _course(uid):
     base = tempfile.mkdtemp(prefix="t320-prof-")
     os.makedirs(os.path.join(base, "solutions", NB_ID))
@@ -110,10 +137,7 @@ def _course(uid):
     _submit(base, "honesto", open(SOURCE, "rb").read())
     _submit(base, "espiao", _submission(PROBE.format(
         targets=json.dumps(targets), intruder=os.path.join(base, "invadido"))))
-    for dirpath, dirnames, filenames in os.walk(base):
-        for name in dirnames + filenames + [""]:
-            os.chown(os.path.join(dirpath, name), uid, uid)
-    os.chmod(base, 0o700)
+    _give_to(base, uid)
     return base
 
 
@@ -122,15 +146,66 @@ def graded_by_user():
     name, uid = _user()
     base = _course(uid)
     try:
-        res = subprocess.run(_runner_command(base, GRADE.format(root=ROOT, base=base, jobs=2)),
-                             capture_output=True, text=True, timeout=600)
-        assert "RESULTADO" in res.stdout, f"grading as {name} failed:\n{res.stdout[-3000:]}\n{res.stderr[-3000:]}"
-        results = json.loads(res.stdout.split("RESULTADO", 1)[1].splitlines()[0])
-        scratch = res.stdout.split("BASE", 1)[1].splitlines()[0]
-        yield {"base": base, "results": results, "uid": uid, "scratch": scratch,
-               "probe": _probe_result(base, "espiao")}
+        out = _grade_as_user(base)
+        yield {"base": base, "results": _printed(out, "RESULTADO"), "uid": uid,
+               "scratch": _printed_line(out, "BASE"), "probe": _probe_result(base, "espiao")}
     finally:
         shutil.rmtree(base, ignore_errors=True)
+
+
+def _printed_line(stdout, tag):
+    return stdout.split(tag, 1)[1].splitlines()[0]
+
+
+@pytest.fixture(scope="module")
+def hostile_by_user():
+    """tests/hostile/make_hostile.py's whole set and its control, graded by the unprivileged
+    user with two workers, as the root batch (tests/conftest.py, ``hostile_batch``) is."""
+    name, uid = _user()
+    base = tempfile.mkdtemp(prefix="t320-prof-hostile-")
+    try:
+        os.makedirs(os.path.join(base, "solutions", HOSTILE_ID))
+        shutil.copy(HOSTILE_SRC, os.path.join(base, "solutions", HOSTILE_ID, HOSTILE_ID + ".ipynb"))
+        subs = make_hostile.build(HOSTILE_SRC, sandboxed=True)
+        for sub, data in subs.items():
+            submit(base, "h_" + sub, HOSTILE_ID, data)
+        submit(base, "controle", HOSTILE_ID, open(HOSTILE_SRC, "rb").read())
+        _give_to(base, uid)
+        out = _grade_as_user(base, jobs=2, timeout=HOSTILE_TIMEOUT)
+        left = _processes_after(uid, 10) if os.geteuid() == 0 else None  # t320prof runs nothing else
+        yield {"rows": _printed(out, "LINHAS"), "names": sorted(subs), "left": left}
+    finally:
+        shutil.rmtree(base, ignore_errors=True)
+
+
+def _processes_after(uid, seconds):
+    """``uid``'s processes still there ``seconds`` after grading returned (a sandbox's PID
+    namespace is torn down by the kernel once its first process is gone: its last processes
+    may take a moment to disappear)."""
+    deadline = time.monotonic() + seconds
+    while True:
+        left = subprocess.run(["pgrep", "-u", str(uid)], capture_output=True, text=True).stdout.split()
+        if not left or time.monotonic() > deadline:
+            return left
+        time.sleep(0.2)
+
+
+def test_the_control_gets_full_marks_when_a_user_grades_the_hostile_set(hostile_by_user):
+    control = hostile_by_user["rows"]["controle"]
+    assert control["row"] and control["score"] == control["max_score"] > 0, control
+
+
+@pytest.mark.parametrize("sub", sorted(make_hostile.build(HOSTILE_SRC, sandboxed=True)))
+def test_a_hostile_submission_gets_nothing_when_a_user_grades(hostile_by_user, sub):
+    wrong = got_nothing(hostile_by_user["rows"]["h_" + sub])
+    assert wrong is None, f"{sub}: {wrong}"
+
+
+def test_the_users_hostile_batch_leaves_no_process(hostile_by_user):
+    """The daemon, the fork bomb and the loops ended with their sandboxes (PID namespaces)."""
+    if hostile_by_user["left"] is None:
+        pytest.skip("run as a normal user, the grading user is the one running pytest")
+    assert hostile_by_user["left"] == [], hostile_by_user["left"]
 
 
 def test_both_submissions_are_graded_side_by_side(graded_by_user):
