@@ -22,7 +22,7 @@ if os.environ.get("PYTEST_XDIST_WORKER"):
     for _var in ("OPENBLAS_NUM_THREADS", "OMP_NUM_THREADS", "MKL_NUM_THREADS"):
         os.environ.setdefault(_var, "1")
 
-from hostile.batch import HOSTILE_ID, HOSTILE_SRC, HOSTILE_TIMEOUT, ROOT_USER, submit
+from hostile.batch import HOSTILE_TIMEOUT, ROOT_USER, hostile_course
 
 
 # ----------------------------------------------------------------------------- workers
@@ -188,25 +188,17 @@ def hostile_batch():
     Returns ``{"base", "results", "names", "seconds"}``; the course is removed at the end."""
     from course import ensure_venv_on_path
     from course.grading.driver import grade
-    from hostile import make_hostile
 
     ensure_venv_on_path()
     base = tempfile.mkdtemp(prefix="t320-hostile-")
     os.chmod(base, 0o711)  # the sandbox user must reach autograded/, as in a real course
     try:
-        os.makedirs(os.path.join(base, "solutions", HOSTILE_ID))
-        shutil.copy(HOSTILE_SRC, os.path.join(base, "solutions", HOSTILE_ID, HOSTILE_ID + ".ipynb"))
-        subs = make_hostile.build(HOSTILE_SRC, sandboxed=ROOT_USER)
-        for name, data in subs.items():
-            submit(base, "h_" + name, HOSTILE_ID, data)
-        # the control: the fixture's own solution must get full marks in the same run, so the
-        # zeros come from the hostile code and not from a broken fixture
-        submit(base, "controle", HOSTILE_ID, open(HOSTILE_SRC, "rb").read())
-        pairs = [("controle", HOSTILE_ID)] + [("h_" + n, HOSTILE_ID) for n in subs]
+        pairs = hostile_course(base, sandboxed=ROOT_USER)
+        names = sorted(student[2:] for student, _ in pairs[1:])
         t0 = time.monotonic()
         res = grade(base, pairs=pairs, use_sandbox=ROOT_USER, **{"Execute.timeout": HOSTILE_TIMEOUT})
         seconds = time.monotonic() - t0
-        print(f"autograde: {len(subs)} hostile submissions in {seconds:.1f} s")
-        yield {"base": base, "results": res, "names": sorted(subs), "seconds": seconds}
+        print(f"autograde: {len(names)} hostile submissions in {seconds:.1f} s")
+        yield {"base": base, "results": res, "names": names, "seconds": seconds}
     finally:
         shutil.rmtree(base, ignore_errors=True)

@@ -24,7 +24,7 @@ import pytest
 
 from course import ROOT, ensure_venv_on_path, notebook_ids, release_dir_for
 from course.release.generate import release
-from hostile.batch import HOSTILE_TIMEOUT, HeldUid, got_nothing
+from hostile.batch import HOSTILE_TIMEOUT, HeldUid, got_nothing, submit
 from hostile import make_hostile  # noqa: E402
 
 IDS = notebook_ids()
@@ -199,13 +199,6 @@ def course_copy():
     shutil.rmtree(base, ignore_errors=True)
 
 
-def _submit(base, student, nb_id, data):
-    d = os.path.join(base, "submitted", student, nb_id)
-    os.makedirs(d, exist_ok=True)
-    with open(os.path.join(d, nb_id + ".ipynb"), "wb") as fh:
-        fh.write(data)
-
-
 def _ids_to_grade(session):
     """The notebook ids this session's selected tests read from ``graded`` (all of IDS when
     a test reads every notebook): graded in ONE batch, so ``-k aula01`` grades aula01 only."""
@@ -234,8 +227,8 @@ def graded(course_copy, request):
                 ids.append(nb_id)
             pairs = []
             for i in ids:
-                _submit(course_copy, "fonte", i, open(src_path(i), "rb").read())
-                _submit(course_copy, "branco", i, open(rel_path(i), "rb").read())
+                submit(course_copy, "fonte", i, open(src_path(i), "rb").read())
+                submit(course_copy, "branco", i, open(rel_path(i), "rb").read())
                 pairs += [("fonte", i), ("branco", i)]
             res = grade(course_copy, pairs=pairs, use_sandbox=ROOT_USER, csv=False)
             for i in ids:

@@ -52,6 +52,25 @@ def submit(base, student, nb_id, data):
 
 
 
+def hostile_course(base, sandboxed):
+    """Fill course folder ``base`` as the hostile batches grade it: the fixture assignment's
+    source, tests/hostile/make_hostile.py's set as students ``h_<name>`` and the source itself
+    as ``controle`` (full marks in the same run: the zeros come from the hostile code, not
+    from a broken fixture). Returns the pairs to grade, the control first."""
+    import shutil
+
+    from hostile import make_hostile
+
+    os.makedirs(os.path.join(base, "solutions", HOSTILE_ID))
+    shutil.copy(HOSTILE_SRC, os.path.join(base, "solutions", HOSTILE_ID, HOSTILE_ID + ".ipynb"))
+    subs = make_hostile.build(HOSTILE_SRC, sandboxed=sandboxed)
+    for name, data in subs.items():
+        submit(base, "h_" + name, HOSTILE_ID, data)
+    with open(HOSTILE_SRC, "rb") as fh:
+        submit(base, "controle", HOSTILE_ID, fh.read())
+    return [("controle", HOSTILE_ID)] + [("h_" + n, HOSTILE_ID) for n in subs]
+
+
 def got_nothing(result):
     """A hostile submission's verdict: ``None`` when it earned nothing it should not have
     (0 points, or points only beside a "needs manual grade" flag the instructor must clear),

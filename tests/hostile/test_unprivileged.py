@@ -29,10 +29,14 @@ HERE = os.path.dirname(os.path.abspath(__file__))
 from course import ROOT  # noqa: E402
 from course.grading import sandbox  # noqa: E402
 from hostile import make_hostile  # noqa: E402
-from hostile.batch import HOSTILE_ID, HOSTILE_SRC, HOSTILE_TIMEOUT, got_nothing, submit  # noqa: E402
+from hostile.batch import HOSTILE_SRC, HOSTILE_TIMEOUT, got_nothing, hostile_course  # noqa: E402
 from tests.hostile.test_isolation import NB_ID, SOURCE, _probe_result, _submission, _submit  # noqa: E402
 
 USER = "t320prof"
+
+# One pytest-xdist worker for the whole module: its tests all act as t320prof, and one of them
+# checks that no process of that user is left once a batch ends.
+pytestmark = pytest.mark.xdist_group("t320prof")
 PROBE = '''import json, os, socket
 res = {{}}
 for nome, p in json.loads({targets!r}).items():
@@ -164,16 +168,11 @@ def hostile_by_user():
     name, uid = _user()
     base = tempfile.mkdtemp(prefix="t320-prof-hostile-")
     try:
-        os.makedirs(os.path.join(base, "solutions", HOSTILE_ID))
-        shutil.copy(HOSTILE_SRC, os.path.join(base, "solutions", HOSTILE_ID, HOSTILE_ID + ".ipynb"))
-        subs = make_hostile.build(HOSTILE_SRC, sandboxed=True)
-        for sub, data in subs.items():
-            submit(base, "h_" + sub, HOSTILE_ID, data)
-        submit(base, "controle", HOSTILE_ID, open(HOSTILE_SRC, "rb").read())
+        hostile_course(base, sandboxed=True)
         _give_to(base, uid)
         out = _grade_as_user(base, jobs=2, timeout=HOSTILE_TIMEOUT)
         left = _processes_after(uid, 10) if os.geteuid() == 0 else None  # t320prof runs nothing else
-        yield {"rows": _printed(out, "LINHAS"), "names": sorted(subs), "left": left}
+        yield {"rows": _printed(out, "LINHAS"), "left": left}
     finally:
         shutil.rmtree(base, ignore_errors=True)
 
