@@ -43,7 +43,7 @@ import time
 from course import ROOT, make_api
 from course import course_toml
 from course.grading import reviews
-from course.grading import gradebook_lock, kernel_launcher, sandbox, trusted_client
+from course.grading import gradebook_lock, kernel_launcher, limits, sandbox, trusted_client
 
 PRIVATE = ("solutions", ".git", "submitted", "feedback", "gradebook.db", "grades.csv",
            "downloaded", "students.csv", "export")
@@ -234,25 +234,45 @@ def _grade_parallel(root, pairs, use_sandbox, feedback, jobs, overrides, progres
     ctx = multiprocessing.get_context("spawn")
     results = {}
     jobs = min(jobs, len(pairs))
-    with ProcessPoolExecutor(max_workers=jobs, mp_context=ctx, initializer=_init_worker,
-                             initargs=(root, use_sandbox, overrides, lock_path)) as pool, \
-            _bar(len(pairs), progress) as bar:
-        futures = {pool.submit(_grade_in_worker, s, a, feedback): (s, a) for s, a in pairs}
-        bar.set_postfix_str(f"{jobs} em paralelo")
-        for fut in as_completed(futures):
-            student, nb_id = futures[fut]
-            try:
-                results[(student, nb_id)] = fut.result()
-            except Exception as exc:  # a worker died: that submission failed, not the run
-                results[(student, nb_id)] = {"success": False, "log": repr(exc),
-                                             "seconds": None, "uid": None}
-            bar.set_postfix_str(f"{student} {nb_id} pronto")
-            bar.update()
+    pool = ProcessPoolExecutor(max_workers=jobs, mp_context=ctx, initializer=_init_worker,
+                               initargs=(root, use_sandbox, overrides, lock_path))
+    try:
+        with _bar(len(pairs), progress) as bar:
+            futures = {pool.submit(_grade_in_worker, s, a, feedback): (s, a) for s, a in pairs}
+            bar.set_postfix_str(f"{jobs} em paralelo")
+            for fut in as_completed(futures):
+                student, nb_id = futures[fut]
+                try:
+                    results[(student, nb_id)] = fut.result()
+                except Exception as exc:  # a worker died: that submission failed, not the run
+                    results[(student, nb_id)] = {"success": False, "log": repr(exc),
+                                                 "seconds": None, "uid": None}
+                bar.set_postfix_str(f"{student} {nb_id} pronto")
+                bar.update()
+    except BaseException:  # Ctrl-C or SIGTERM: stop now, not after every worker's submission
+        _stop_workers(pool)
+        raise
+    pool.shutdown(wait=True)
     if use_sandbox:
         for uid in {r["uid"] for r in results.values()} - {None}:
             sandbox.kill_grader_processes(uid)
     # pairs order, as the serial run returns them
     return {pair: results[pair] for pair in pairs}
+
+
+def _stop_workers(pool):
+    """End the pool's workers at once: SIGTERM (their kernels follow them, PDEATHSIG; their
+    trusted sandboxes die with them), SIGKILL after a grace. ``concurrent.futures`` has no
+    public way to reach them; ``shutdown`` alone waits for each running submission to end."""
+    workers = list((getattr(pool, "_processes", None) or {}).values())
+    pool.shutdown(wait=False, cancel_futures=True)
+    for worker in workers:
+        worker.terminate()
+    for worker in workers:
+        worker.join(timeout=limits.KILL_GRACE_S)
+        if worker.is_alive():
+            worker.kill()
+            worker.join()
 
 
 def _read_scores(root, results, csv):
@@ -318,9 +338,10 @@ def main(argv=None):
     parser.add_argument("-j", "--jobs", type=int, default=os.cpu_count() or 1,
                         help="submissions graded at once (default: the number of cores)")
     parser.add_argument("--no-progress", action="store_true", help="no progress bar")
+    parser.add_argument("--root", default=ROOT, help="the course folder (default: this repository)")
     args = parser.parse_args(argv)
     extra = {} if args.timeout is None else {"Execute.timeout": args.timeout}
-    pairs = submissions()
+    pairs = submissions(args.root)
     if not pairs:
         print("no submissions in submitted/<student>/<id>/")
         return 0
@@ -329,7 +350,7 @@ def main(argv=None):
     _interrupt_on_sigterm()
     t0 = time.monotonic()
     try:
-        results = grade(pairs=pairs, use_sandbox=not args.unsafe, jobs=max(1, args.jobs),
+        results = grade(args.root, pairs=pairs, use_sandbox=not args.unsafe, jobs=max(1, args.jobs),
                         progress=not args.no_progress, **extra)
     except sandbox.SandboxUnavailable as exc:
         print(exc, file=sys.stderr)

@@ -1,0 +1,93 @@
+"""An interrupted ``make grade`` leaves nothing running: Ctrl-C (SIGINT to the process group,
+as a terminal sends it) and SIGTERM (``kill``, a closed session) while two workers grade
+submissions whose answers loop forever. Afterwards no process of the grader uids the run used
+(their kernels) nor of their trusted uids (the test processes) is alive, and the command says
+it was interrupted."""
+
+import os
+import shutil
+import signal
+import subprocess
+import sys
+import tempfile
+import time
+
+import pytest
+
+from hostile.batch import HOSTILE_ID, HOSTILE_SRC, HeldUid, submit
+from tests.hostile.test_isolation import _submission
+
+from course.grading import sandbox
+
+pytestmark = pytest.mark.skipif(os.geteuid() != 0, reason="grader uids exist only when grading as root")
+
+LOOP = "import time\nwhile True:\n    time.sleep(0.05)\n"
+
+
+def _uid_of(pid):
+    try:
+        with open(f"/proc/{pid}/status") as fh:
+            return int(next(line for line in fh if line.startswith("Uid:")).split()[1])
+    except (OSError, StopIteration):
+        return None
+
+
+def _descendants(pid):
+    """Pids below ``pid`` in the process tree (from /proc's parent links)."""
+    children = {}
+    for d in os.listdir("/proc"):
+        if d.isdigit():
+            try:
+                with open(f"/proc/{d}/stat") as fh:
+                    ppid = int(fh.read().rsplit(")", 1)[1].split()[1])
+            except (OSError, IndexError, ValueError):
+                continue
+            children.setdefault(ppid, []).append(int(d))
+    out, todo = [], [pid]
+    while todo:
+        for child in children.get(todo.pop(), []):
+            out.append(child)
+            todo.append(child)
+    return out
+
+
+def _grader_uids_running(pid):
+    """The grader uids (kernels) under ``pid`` right now."""
+    return {u for u in map(_uid_of, _descendants(pid)) if u in sandbox.UID_RANGE}
+
+
+@pytest.mark.parametrize("how", ["SIGINT", "SIGTERM"])
+def test_an_interrupted_grade_leaves_no_process(how):
+    base = tempfile.mkdtemp(prefix="t320-interrupted-")
+    os.chmod(base, 0o711)
+    try:
+        os.makedirs(os.path.join(base, "solutions", HOSTILE_ID))
+        shutil.copy(HOSTILE_SRC, os.path.join(base, "solutions", HOSTILE_ID, HOSTILE_ID + ".ipynb"))
+        for k in range(4):
+            submit(base, f"laco{k}", HOSTILE_ID, _submission(LOOP))
+        proc = subprocess.Popen([sys.executable, "-m", "course.grading", "--root", base, "-j", "2",
+                                 "--no-progress", "--timeout", "120"],
+                                stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True,
+                                start_new_session=True)
+        uids, deadline = set(), time.monotonic() + 120
+        while len(uids) < 2 and time.monotonic() < deadline and proc.poll() is None:
+            uids |= _grader_uids_running(proc.pid)  # both workers' kernels are looping
+            time.sleep(0.2)
+        assert len(uids) == 2, f"the two workers' kernels never ran: {proc.communicate()}"
+        time.sleep(1)
+        if how == "SIGINT":
+            os.killpg(proc.pid, signal.SIGINT)  # what Ctrl-C in the terminal does
+        else:
+            proc.send_signal(signal.SIGTERM)
+        out, err = proc.communicate(timeout=120)
+        assert proc.returncode == 130, (proc.returncode, out[-2000:], err[-3000:])
+        assert "make grade interrupted" in err, err[-2000:]
+        for uid in uids:
+            with HeldUid(uid):  # no other grading run can start there while we look
+                for u in (uid, sandbox.trusted_uid(uid)):
+                    left = subprocess.run(["ps", "-o", "pid=,stat=,args=", "-u", str(u)],
+                                          capture_output=True, text=True).stdout.splitlines()
+                    alive = [line for line in left if line.split()[1][0] != "Z"]
+                    assert alive == [], f"{how}: uid {u} still runs {alive}"
+    finally:
+        shutil.rmtree(base, ignore_errors=True)
