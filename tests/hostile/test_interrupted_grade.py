@@ -51,9 +51,21 @@ def _descendants(pid):
     return out
 
 
+def _is_kernel(pid):
+    try:
+        with open(f"/proc/{pid}/cmdline", "rb") as fh:
+            return b"ipykernel_launcher" in fh.read()
+    except OSError:
+        return False
+
+
 def _grader_uids_running(pid):
-    """The grader uids (kernels) under ``pid`` right now."""
-    return {u for u in map(_uid_of, _descendants(pid)) if u in sandbox.UID_RANGE}
+    """The grader uids under ``pid`` right now, and those of them that run a kernel.
+
+    The run's own uid (held by the parent, which checks that the sandbox starts) is a grader
+    uid too; only the workers' uids run kernels."""
+    pids = [p for p in _descendants(pid) if _uid_of(p) in sandbox.UID_RANGE]
+    return {_uid_of(p) for p in pids} - {None}, {_uid_of(p) for p in pids if _is_kernel(p)} - {None}
 
 
 @pytest.mark.parametrize("how", ["SIGINT", "SIGTERM"])
@@ -69,11 +81,13 @@ def test_an_interrupted_grade_leaves_no_process(how):
                                  "--no-progress", "--timeout", "120"],
                                 stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True,
                                 start_new_session=True)
-        uids, deadline = set(), time.monotonic() + 120
-        while len(uids) < 2 and time.monotonic() < deadline and proc.poll() is None:
-            uids |= _grader_uids_running(proc.pid)  # both workers' kernels are looping
+        uids, kernels, deadline = set(), set(), time.monotonic() + 120
+        while len(kernels) < 2 and time.monotonic() < deadline and proc.poll() is None:
+            seen, running = _grader_uids_running(proc.pid)
+            uids |= seen
+            kernels |= running  # both workers' kernels are looping
             time.sleep(0.2)
-        assert len(uids) == 2, f"the two workers' kernels never ran: {proc.communicate()}"
+        assert len(kernels) == 2, f"the two workers' kernels never ran: {proc.communicate()}"
         time.sleep(1)
         if how == "SIGINT":
             os.killpg(proc.pid, signal.SIGINT)  # what Ctrl-C in the terminal does
