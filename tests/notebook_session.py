@@ -11,8 +11,8 @@ and calls them directly with chosen arguments::
 
 A test that runs an autograded test cell against a wrong answer (a mutant) asks for the cell's
 ``verdict``: it passed, it was rejected (an ``AssertionError`` raised by a check of
-``nnlib.checks`` or by the cell's own ``raise AssertionError(...)``), or it broke (any other
-exception: a NameError or TypeError of the test cell, an error the answer raised outside a
+``nnlib.checks``), or it broke (any other exception: a NameError or TypeError of the test cell,
+a ``raise AssertionError(...)`` written in the cell itself, an error the answer raised outside a
 check). Only a rejection counts as the test cell catching the mutant; ``rejects`` and
 ``accepts`` fail the test with the cell's traceback when it broke::
 
@@ -34,9 +34,9 @@ from paths import ROOT
 MARK = "__NOTEBOOK_SESSION_VALUE__"
 
 # How a test cell's source ends, judged in the kernel. "rejected": an AssertionError whose innermost
-# frame is in the nnlib.checks module the notebook imported, or in the test cell's own code (a
-# `raise AssertionError(...)` the cell writes itself, in Portuguese); "broken": any other exception,
-# an AssertionError raised by the answer or by another library included.
+# frame is in the nnlib.checks module the notebook imported (a check's own failure, in Portuguese);
+# "broken": any other exception, an AssertionError raised by the test cell's own code (a
+# `raise AssertionError(...)` it writes itself), by the answer or by another library included.
 _JUDGE = '''
 def _notebook_session_judge(_src, _filename):
     import os as _os, sys as _sys, traceback as _traceback
@@ -46,15 +46,12 @@ def _notebook_session_judge(_src, _filename):
         _frames = _traceback.extract_tb(_error.__traceback__)
         _where = _frames[-1].filename if _frames else ""
         _checks = getattr(_sys.modules.get("nnlib.checks"), "__file__", None)
-        if _checks is not None and _where and _os.path.realpath(_where) == _os.path.realpath(_checks):
-            _by = "nnlib.checks"
-        elif _where == _filename:
-            _by = "test cell"
-        else:
-            _by = None
-        _rejected = type(_error) is AssertionError and _by is not None
+        _in_checks = (_checks is not None and _where != ""
+                      and _os.path.realpath(_where) == _os.path.realpath(_checks))
+        _by = "nnlib.checks" if _in_checks else "test cell" if _where == _filename else _where
+        _rejected = type(_error) is AssertionError and _in_checks
         return {"outcome": "rejected" if _rejected else "broken", "error": type(_error).__name__,
-                "message": str(_error), "raised_in": _by or _where,
+                "message": str(_error), "raised_in": _by,
                 "traceback": "".join(_traceback.format_exception(type(_error), _error, _error.__traceback__))}
     return {"outcome": "passed", "error": None, "message": "", "raised_in": None, "traceback": ""}
 '''
@@ -62,12 +59,17 @@ def _notebook_session_judge(_src, _filename):
 
 @dataclass(frozen=True)
 class Verdict:
-    """How a test cell ended: ``outcome`` is "passed", "rejected" (by a check) or "broken"."""
+    """How a test cell ended: ``outcome`` is "passed", "rejected" or "broken".
+
+    "rejected" only when an ``AssertionError`` raised by ``nnlib.checks`` (its innermost frame in
+    that module) failed the cell; an exception raised in the cell's own code, a ``raise
+    AssertionError(...)`` included, is "broken", as is any error of the answer or of a library.
+    """
 
     outcome: str
     error: str | None      # the exception's class name, None if it passed
     message: str
-    raised_in: str | None  # "nnlib.checks", "test cell" or the file of the innermost frame
+    raised_in: str | None  # where the innermost frame is: "nnlib.checks", "test cell" or its file
     traceback: str
 
     @property
@@ -76,13 +78,8 @@ class Verdict:
 
     @property
     def rejected(self):
-        """True only when an ``AssertionError`` of ``nnlib.checks`` or of the cell's own code failed it."""
+        """True only when an ``AssertionError`` raised by ``nnlib.checks`` failed the cell."""
         return self.outcome == "rejected"
-
-    @property
-    def by_checks(self):
-        """Rejected by a check of ``nnlib.checks`` itself (not by the cell's own ``raise``)."""
-        return self.rejected and self.raised_in == "nnlib.checks"
 
     @property
     def broken(self):

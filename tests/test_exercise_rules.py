@@ -73,9 +73,10 @@ Each rule reads the instructor sources ``solutions/<id>/<id>.ipynb`` statically 
    the kernel before the cases, e.g. mutant functions) and ``ANSWER_OF = {grade_id: answer name}``;
    then a wrong answer may be an expression, bound to the answer's name (``"m_fv_fan_out"``). The rule runs the source notebook as the grader does, and for each
    entry runs the wrong answer, then the *visible* part of the test cell: it must raise
-   ``AssertionError`` from the check itself (from ``nnlib.checks``, or a ``raise
-   AssertionError`` written in the test cell), not a ``NameError``/``TypeError`` crash nor an
-   error raised by the answer's own code. Every autograded ``grade_id`` needs at least one entry.
+   ``AssertionError`` from a check of ``nnlib.checks`` itself, not a ``NameError``/``TypeError``
+   crash, nor a ``raise AssertionError`` written in the test cell (a test cell fails only through
+   ``nnlib.checks``), nor an error raised by the answer's own code. Every autograded ``grade_id``
+   needs at least one entry.
 """
 
 import ast
@@ -700,8 +701,8 @@ def not_defined(message, traceback=""):
 
 def wrong_answer_verdict(session, source, test_source, label):
     """The ``Verdict`` (tests/notebook_session.py) of the visible test ``test_source`` run as
-    ``label`` after the wrong answer ``source``: rejected only by a check's AssertionError
-    (``nnlib.checks`` or the cell's own ``raise``), broken by a crash or the answer's own error."""
+    ``label`` after the wrong answer ``source``: rejected only by the AssertionError of a check of
+    ``nnlib.checks``; broken by a crash, by the cell's own ``raise`` or by the answer's own error."""
     defined = session.verdict(source, filename=WRONG_ANSWER)
     if not defined.passed:
         return not_defined(f"{defined.error}: {defined.message}", defined.traceback)
@@ -987,7 +988,7 @@ def test_wrong_answer_rule_runs_the_visible_part_in_a_kernel(tmp_path):
         assert by_check.rejected and by_check.raised_in == "nnlib.checks", by_check
         own_raise = verdict("def dobro(x):\n    return 3 * x",
                             "if dobro(3) != 6:\n    raise AssertionError('mensagem da célula')")
-        assert own_raise.rejected and own_raise.raised_in == "test cell", own_raise
+        assert own_raise.broken and not own_raise.rejected and own_raise.raised_in == "test cell", own_raise
         assert verdict("def dobro(x):\n    return right_dobro(x) if x > 0 else 0").passed  # only hidden catches it
         crashes = {
             "the answer crashes": verdict("def dobro(x):\n    return x.y"),

@@ -359,8 +359,8 @@ def test_visible_part_rejects_the_wrong_answer(nb, notebook, test_id, name):
         full = nb.verdict(test_src)
     finally:
         nb.run(grade_cell_source(notebook, ANSWER_OF[test_id]))
-    assert visible.by_checks, f"{test_id}/{name}: {visible}\n{visible.traceback}"
-    assert full.by_checks, f"{test_id}/{name}: {full}\n{full.traceback}"
+    assert visible.rejected, f"{test_id}/{name}: {visible}\n{visible.traceback}"
+    assert full.rejected, f"{test_id}/{name}: {full}\n{full.traceback}"
     assert nb.accepts(test_src)  # the model solution is back
 
 
@@ -387,7 +387,7 @@ def test_visible_messages_say_what_is_wrong_not_the_answers(nb, notebook):
         for name, wrong in WRONG_ANSWERS["teste_adam_step_after_silence"].items():
             nb.run(wrong)
             verdict = nb.verdict(test_src)
-            assert verdict.by_checks, f"{name}: {verdict}\n{verdict.traceback}"
+            assert verdict.rejected, f"{name}: {verdict}\n{verdict.traceback}"
             messages[name] = verdict.message[:400]
     finally:
         nb.run(grade_cell_source(notebook, "adam_step_after_silence"))
@@ -440,7 +440,7 @@ def test_messages_are_portuguese_and_hide_the_expected_value(nb, notebook):
         result = nb.verdict(visible_part(grade_cell_source(notebook, test_id)))
     finally:
         nb.run(grade_cell_source(notebook, "sgd_stationary_variance"))
-    assert result.by_checks, f"{result}\n{result.traceback}"
+    assert result.rejected, f"{result}\n{result.traceback}"
     assert result.message.startswith("sgd_stationary_variance: (α, λ) = (0.1, 2) e (0.2, 1)"), result.message
     assert "esperava" not in result.message and not re.search(r"\d\.\d{3,}", result.message)
 

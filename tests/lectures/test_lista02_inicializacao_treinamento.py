@@ -595,7 +595,7 @@ def test_visible_test_rejects_named_wrong_answer_with_a_check(nb, grade_id, labe
     finally:
         nb.run("globals().update(_saved_answers)")
     assert not verdict.passed, f"{label}: the visible test of {grade_id} passed it"
-    assert verdict.by_checks, (label, str(verdict), verdict.traceback)
+    assert verdict.rejected, (label, str(verdict), verdict.traceback)
     assert "levantou" not in verdict.message, (label, verdict.message)   # rejected by a check, not by the answer crashing
 
 
@@ -606,8 +606,9 @@ def test_every_autograded_exercise_has_named_wrong_answers():
 
 def test_a_crashing_test_cell_is_not_counted_as_a_rejection(nb):
     """The shared verdict (tests/notebook_session.py) tells a broken test cell from a check's
-    rejection: a NameError, a TypeError or the answer's own AssertionError is "broken", and
-    ``rejects`` fails the test with the cell's traceback instead of counting it as caught."""
+    rejection: a NameError, a TypeError, the answer's own AssertionError or one the test cell raises
+    itself is "broken", and ``rejects`` fails the test with the cell's traceback instead of counting
+    it as caught."""
     name_error = nb.verdict("checks.check_true(nome_que_nao_existe + 1 == 2, 'nunca chega aqui')")
     assert name_error.broken and not name_error.rejected and name_error.error == "NameError", str(name_error)
     assert "nome_que_nao_existe" in name_error.traceback
@@ -618,10 +619,12 @@ def test_a_crashing_test_cell_is_not_counted_as_a_rejection(nb):
     nb.run("def _answer_asserts():\n    assert False, 'da resposta'")
     assert nb.verdict("_answer_asserts()").broken          # an AssertionError, but not the check's
     rejected = nb.verdict("checks.check_true(1 + 1 == 3, 'a soma está errada')")
-    assert rejected.rejected and rejected.by_checks and rejected.message == "a soma está errada"
+    assert rejected.rejected and rejected.raised_in == "nnlib.checks" and rejected.message == "a soma está errada"
     assert nb.rejects("checks.check_true(1 + 1 == 3, 'a soma está errada')")
     own = nb.verdict("if 1 + 1 != 3:\n    raise AssertionError('a célula rejeita')")
-    assert own.rejected and own.raised_in == "test cell" and not own.by_checks
+    assert own.broken and not own.rejected and own.raised_in == "test cell", str(own)
+    with pytest.raises(TestCellBroke, match="AssertionError"):
+        nb.rejects("if 1 + 1 != 3:\n    raise AssertionError('a célula rejeita')")
     assert nb.accepts("checks.check_true(1 + 1 == 2, 'x')") and nb.verdict("x_ok = 1").passed
 
 
@@ -671,7 +674,7 @@ def test_crashes_fail_in_portuguese(nb):
                            ("teste_softmax_focal_loss", "softmax_focal_loss"),
                            ("teste_softmax_focal_grad", "softmax_focal_grad")]:
         verdict = verdict_with(nb, grade_id, visible_only=True, **{name: "m_crash"})
-        assert verdict.by_checks and "levantou ValueError" in verdict.message, str(verdict)
+        assert verdict.rejected and "levantou ValueError" in verdict.message, str(verdict)
         assert "mismatch" not in verdict.message and "matmul" not in verdict.message, verdict.message
 
 
