@@ -77,6 +77,12 @@ Each rule reads the instructor sources ``solutions/<id>/<id>.ipynb`` statically 
    crash, nor a ``raise AssertionError`` written in the test cell (a test cell fails only through
    ``nnlib.checks``), nor an error raised by the answer's own code. Every autograded ``grade_id``
    needs at least one entry.
+
+7. **A test cell fails only through ``nnlib.checks``.** No ``assert`` statement and no ``raise
+   AssertionError`` in a test cell (visible or hidden part): a failure a student sees is a
+   check's, in the check vocabulary, and a test of the test cell can tell it from a crash (rule
+   6). The one exception is a guard of the hidden tests against their own calibration (its
+   message says "mal calibrado"): if it fails, the test is broken, not the answer.
 """
 
 import ast
@@ -802,6 +808,43 @@ def test_visible_messages_do_not_quote_a_model_answer(nb_id):
 @pytest.mark.parametrize("nb_id", IDS)
 def test_stub_docstrings_are_portuguese(nb_id):
     problems = docstring_problems(nb_id, read(nb_id))
+    assert not problems, "\n".join(problems)
+
+
+CALIBRATION_GUARD = "mal calibrado"
+
+
+def own_failures(source):
+    """Lines of ``source`` that fail the cell by themselves: ``assert`` statements and ``raise
+    AssertionError``, except a calibration guard (rule 7)."""
+    lines = []
+    for node in ast.walk(parse(source)):
+        if isinstance(node, ast.Assert):
+            lines.append(node.lineno)
+        elif isinstance(node, ast.Raise) and node.exc is not None:
+            exc = node.exc.func if isinstance(node.exc, ast.Call) else node.exc
+            if isinstance(exc, ast.Name) and exc.id == "AssertionError" \
+                    and CALIBRATION_GUARD not in ast.unparse(node.exc):
+                lines.append(node.lineno)
+    return sorted(lines)
+
+
+def own_failure_problems(nb_id, nb):
+    return [f"{nb_id} {nbg(cell).get('grade_id')}: line {line} fails the cell by itself; "
+            "use a check of nnlib.checks (check_true, check_raises, ...)"
+            for cell in nb.cells if is_test_cell(cell) for line in own_failures(cell.source)]
+
+
+def test_own_failure_rule_finds_asserts_and_raises_but_not_calibration_guards():
+    assert own_failures("x = 1\nassert x == 1\nif x:\n    raise AssertionError('não')\n") == [2, 4]
+    assert own_failures("raise AssertionError\n") == [1]
+    assert own_failures("raise AssertionError('teste oculto mal calibrado: erro x')\n") == []
+    assert own_failures("checks.check_true(x == 1, 'não')\nraise ValueError('x')\n") == []
+
+
+@pytest.mark.parametrize("nb_id", IDS)
+def test_test_cells_fail_only_through_checks(nb_id):
+    problems = own_failure_problems(nb_id, read(nb_id))
     assert not problems, "\n".join(problems)
 
 
