@@ -27,7 +27,8 @@ Usage: ``python -m course.grading [-j N] [--unsafe] [--timeout S] [--no-progress
 
 Where no sandbox can start (``sandbox.SandboxUnavailable``) it stops and says what to do;
 ``--unsafe`` grades without one, and says so in its output, in the log and on every
-feedback page. Interrupted (Ctrl-C, SIGTERM), it leaves no process of a grader uid behind.
+feedback page. Interrupted (Ctrl-C, SIGTERM), it leaves no process of a grader uid behind;
+killed outright (SIGKILL), its workers and their sandboxes end with it.
 """
 
 import argparse
@@ -198,8 +199,13 @@ def _grade_serial(root, pairs, use_sandbox, feedback, uid, overrides, progress):
 _WORKER = {}
 
 
-def _init_worker(root, use_sandbox, overrides, lock_path):
+def _init_worker(root, use_sandbox, overrides, lock_path, parent):
     signal.signal(signal.SIGINT, signal.SIG_IGN)  # Ctrl-C is the parent's to handle
+    # a parent killed outright (SIGKILL, the OOM killer) takes its workers with it, and their
+    # sandboxes (bubblewrap's --die-with-parent) with them: no orphan keeps grading
+    sandbox.die_with_parent()
+    if os.getppid() != parent:  # it died before the line above
+        os._exit(1)
     gradebook_lock.install(lock_path)
     uid = None
     if use_sandbox:
@@ -235,7 +241,7 @@ def _grade_parallel(root, pairs, use_sandbox, feedback, jobs, overrides, progres
     results = {}
     jobs = min(jobs, len(pairs))
     pool = ProcessPoolExecutor(max_workers=jobs, mp_context=ctx, initializer=_init_worker,
-                               initargs=(root, use_sandbox, overrides, lock_path))
+                               initargs=(root, use_sandbox, overrides, lock_path, os.getpid()))
     try:
         with _bar(len(pairs), progress) as bar:
             futures = {pool.submit(_grade_in_worker, s, a, feedback): (s, a) for s, a in pairs}

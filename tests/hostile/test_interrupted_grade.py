@@ -2,7 +2,8 @@
 as a terminal sends it) and SIGTERM (``kill``, a closed session) while two workers grade
 submissions whose answers loop forever. Afterwards no process of the grader uids the run used
 (their kernels) nor of their trusted uids (the test processes) is alive, and the command says
-it was interrupted."""
+it was interrupted. Killed outright (SIGKILL to the grading process alone, as the OOM killer
+does), it cannot clean up: its workers and their sandboxes must end with it."""
 
 import os
 import shutil
@@ -37,18 +38,51 @@ def _descendants(pid):
     children = {}
     for d in os.listdir("/proc"):
         if d.isdigit():
-            try:
-                with open(f"/proc/{d}/stat") as fh:
-                    ppid = int(fh.read().rsplit(")", 1)[1].split()[1])
-            except (OSError, IndexError, ValueError):
-                continue
-            children.setdefault(ppid, []).append(int(d))
+            ppid = _parent_of(d)
+            if ppid is not None:
+                children.setdefault(ppid, []).append(int(d))
     out, todo = [], [pid]
     while todo:
         for child in children.get(todo.pop(), []):
             out.append(child)
             todo.append(child)
     return out
+
+
+def _parent_of(pid):
+    try:
+        with open(f"/proc/{pid}/stat") as fh:
+            return int(fh.read().rsplit(")", 1)[1].split()[1])
+    except (OSError, IndexError, ValueError):
+        return None
+
+
+def _wait_gone(pids, seconds):
+    """Wait until none of ``pids`` is alive (zombies count as gone)."""
+    deadline = time.monotonic() + seconds
+    while time.monotonic() < deadline:
+        alive = [p for p in pids if os.path.exists(f"/proc/{p}") and _state(p) != "Z"]
+        if not alive:
+            return
+        time.sleep(0.2)
+    raise AssertionError(f"still alive {seconds} s after the grading process was killed: "
+                         f"{[_cmdline(p) for p in alive]}")
+
+
+def _state(pid):
+    try:
+        with open(f"/proc/{pid}/stat") as fh:
+            return fh.read().rsplit(")", 1)[1].split()[0]
+    except OSError:
+        return "Z"
+
+
+def _cmdline(pid):
+    try:
+        with open(f"/proc/{pid}/cmdline", "rb") as fh:
+            return fh.read().replace(b"\0", b" ").decode(errors="replace")[:200]
+    except OSError:
+        return "?"
 
 
 def _is_kernel(pid):
@@ -68,7 +102,7 @@ def _grader_uids_running(pid):
     return {_uid_of(p) for p in pids} - {None}, {_uid_of(p) for p in pids if _is_kernel(p)} - {None}
 
 
-@pytest.mark.parametrize("how", ["SIGINT", "SIGTERM"])
+@pytest.mark.parametrize("how", ["SIGINT", "SIGTERM", "SIGKILL"])
 def test_an_interrupted_grade_leaves_no_process(how):
     base = tempfile.mkdtemp(prefix="t320-interrupted-")
     os.chmod(base, 0o711)
@@ -89,13 +123,18 @@ def test_an_interrupted_grade_leaves_no_process(how):
             time.sleep(0.2)
         assert len(kernels) == 2, f"the two workers' kernels never ran: {proc.communicate()}"
         time.sleep(1)
+        tree = _descendants(proc.pid)  # workers, their kernels and trusted processes
         if how == "SIGINT":
             os.killpg(proc.pid, signal.SIGINT)  # what Ctrl-C in the terminal does
         else:
-            proc.send_signal(signal.SIGTERM)
+            proc.send_signal(getattr(signal, how))
         out, err = proc.communicate(timeout=120)
-        assert proc.returncode == 130, (proc.returncode, out[-2000:], err[-3000:])
-        assert "make grade interrupted" in err, err[-2000:]
+        if how == "SIGKILL":
+            assert proc.returncode == -signal.SIGKILL
+            _wait_gone(tree, 30)
+        else:
+            assert proc.returncode == 130, (proc.returncode, out[-2000:], err[-3000:])
+            assert "make grade interrupted" in err, err[-2000:]
         for uid in uids:
             with HeldUid(uid):  # no other grading run can start there while we look
                 for u in (uid, sandbox.trusted_uid(uid)):
