@@ -27,6 +27,10 @@ import tempfile
 #: CPU time is work (an idle OpenBLAS thread spins, and its spinning would count here).
 ONE_THREAD = {"OPENBLAS_NUM_THREADS": "1", "OMP_NUM_THREADS": "1", "MKL_NUM_THREADS": "1"}
 
+#: What nbgrader sets in the kernel it grades in: the notebooks skip their widgets and the
+#: "Conferência final" under it, so the floor counts the same work as the graded kernel.
+GRADING = {"NBGRADER_EXECUTION": "autograde"}
+
 RUNNER = r'''
 import json, os, resource, sys, traceback
 
@@ -67,7 +71,7 @@ def cells_cpu_seconds(nb, cwd, timeout=30.0):
         with open(path, "w", encoding="utf-8") as fh:
             json.dump(code_cells(nb), fh)
         read_fd, write_fd = os.pipe()
-        env = {**os.environ, "MPLBACKEND": "Agg", **ONE_THREAD}
+        env = {**os.environ, "MPLBACKEND": "Agg", **ONE_THREAD, **GRADING}
         proc = subprocess.Popen([sys.executable, "-c", RUNNER, path, str(write_fd)], cwd=cwd,
                                 env=env, pass_fds=(write_fd,), stdout=subprocess.DEVNULL,
                                 stderr=subprocess.DEVNULL)
