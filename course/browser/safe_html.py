@@ -81,8 +81,10 @@ def allowed_attribute(tag, name, value):
     return False
 
 
-#: Fragments up to this many characters are remembered (see :func:`clean_html`).
+#: Fragments up to this many characters are remembered, at most :data:`CACHED_FRAGMENTS` of
+#: them (see :func:`clean_html`): a few tens of MB at worst, whatever the submissions print.
 CACHED_CHARS = 1 << 16
+CACHED_FRAGMENTS = 256
 
 
 def clean_html(html):
@@ -103,10 +105,10 @@ def clean_html(html):
     Notes
     -----
     The result depends on ``html`` alone, so fragments up to :data:`CACHED_CHARS` characters
-    are remembered for the life of the process: a grading worker renders the same
-    highlighted code cells and markdown (the statement, the tests) for every submission of
-    an assignment, and cleaning them was most of the feedback page's cost (1.6 s of 2.6 s
-    for lista02).
+    are remembered for the life of the process (the :data:`CACHED_FRAGMENTS` last used): a
+    grading worker renders the same highlighted code cells and markdown (the statement, the
+    tests; about 80 fragments per lista) for every submission of an assignment, and cleaning
+    them was most of the feedback page's cost (1.6 s of 2.6 s for lista02).
     """
     html = html.decode() if isinstance(html, bytes) else str(html)
     if len(html) <= CACHED_CHARS:
@@ -121,7 +123,7 @@ def _clean(html):
                         strip=False, strip_comments=True)
 
 
-_clean_remembered = functools.lru_cache(maxsize=4096)(_clean)
+_clean_remembered = functools.lru_cache(maxsize=CACHED_FRAGMENTS)(_clean)
 
 
 class SafeMarkdown2HTML(LoggingConfigurable):

@@ -3,6 +3,7 @@ submission in place, and holding a grader uid while a test looks at its processe
 
 import fcntl
 import os
+import shutil
 import time
 
 TESTS = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
@@ -50,15 +51,11 @@ def submit(base, student, nb_id, data):
         fh.write(data)
 
 
-
-
 def hostile_course(base, sandboxed):
     """Fill course folder ``base`` as the hostile batches grade it: the fixture assignment's
     source, tests/hostile/make_hostile.py's set as students ``h_<name>`` and the source itself
     as ``controle`` (full marks in the same run: the zeros come from the hostile code, not
     from a broken fixture). Returns the pairs to grade, the control first."""
-    import shutil
-
     from hostile import make_hostile
 
     os.makedirs(os.path.join(base, "solutions", HOSTILE_ID))

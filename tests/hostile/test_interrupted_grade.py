@@ -33,14 +33,30 @@ def _uid_of(pid):
         return None
 
 
+def _stat(pid):
+    """(state, parent pid) of ``pid`` from /proc/<pid>/stat; ("Z", None) once it is gone."""
+    try:
+        with open(f"/proc/{pid}/stat") as fh:
+            fields = fh.read().rsplit(")", 1)[1].split()
+        return fields[0], int(fields[1])
+    except (OSError, IndexError, ValueError):
+        return "Z", None
+
+
+def _cmdline(pid):
+    try:
+        with open(f"/proc/{pid}/cmdline", "rb") as fh:
+            return fh.read().replace(b"\0", b" ").decode(errors="replace")
+    except OSError:
+        return ""
+
+
 def _descendants(pid):
     """Pids below ``pid`` in the process tree (from /proc's parent links)."""
     children = {}
     for d in os.listdir("/proc"):
         if d.isdigit():
-            ppid = _parent_of(d)
-            if ppid is not None:
-                children.setdefault(ppid, []).append(int(d))
+            children.setdefault(_stat(d)[1], []).append(int(d))
     out, todo = [], [pid]
     while todo:
         for child in children.get(todo.pop(), []):
@@ -49,48 +65,16 @@ def _descendants(pid):
     return out
 
 
-def _parent_of(pid):
-    try:
-        with open(f"/proc/{pid}/stat") as fh:
-            return int(fh.read().rsplit(")", 1)[1].split()[1])
-    except (OSError, IndexError, ValueError):
-        return None
-
-
 def _wait_gone(pids, seconds):
     """Wait until none of ``pids`` is alive (zombies count as gone)."""
     deadline = time.monotonic() + seconds
     while time.monotonic() < deadline:
-        alive = [p for p in pids if os.path.exists(f"/proc/{p}") and _state(p) != "Z"]
+        alive = [p for p in pids if _stat(p)[0] != "Z"]
         if not alive:
             return
         time.sleep(0.2)
     raise AssertionError(f"still alive {seconds} s after the grading process was killed: "
-                         f"{[_cmdline(p) for p in alive]}")
-
-
-def _state(pid):
-    try:
-        with open(f"/proc/{pid}/stat") as fh:
-            return fh.read().rsplit(")", 1)[1].split()[0]
-    except OSError:
-        return "Z"
-
-
-def _cmdline(pid):
-    try:
-        with open(f"/proc/{pid}/cmdline", "rb") as fh:
-            return fh.read().replace(b"\0", b" ").decode(errors="replace")[:200]
-    except OSError:
-        return "?"
-
-
-def _is_kernel(pid):
-    try:
-        with open(f"/proc/{pid}/cmdline", "rb") as fh:
-            return b"ipykernel_launcher" in fh.read()
-    except OSError:
-        return False
+                         f"{[_cmdline(p)[:200] for p in alive]}")
 
 
 def _grader_uids_running(pid):
@@ -98,8 +82,9 @@ def _grader_uids_running(pid):
 
     The run's own uid (held by the parent, which checks that the sandbox starts) is a grader
     uid too; only the workers' uids run kernels."""
-    pids = [p for p in _descendants(pid) if _uid_of(p) in sandbox.UID_RANGE]
-    return {_uid_of(p) for p in pids} - {None}, {_uid_of(p) for p in pids if _is_kernel(p)} - {None}
+    uid_of = {p: _uid_of(p) for p in _descendants(pid)}
+    graders = {p: u for p, u in uid_of.items() if u in sandbox.UID_RANGE}
+    return set(graders.values()), {u for p, u in graders.items() if "ipykernel_launcher" in _cmdline(p)}
 
 
 @pytest.mark.parametrize("how", ["SIGINT", "SIGTERM", "SIGKILL"])
