@@ -22,7 +22,12 @@ if os.environ.get("PYTEST_XDIST_WORKER"):
     for _var in ("OPENBLAS_NUM_THREADS", "OMP_NUM_THREADS", "MKL_NUM_THREADS"):
         os.environ.setdefault(_var, "1")
 
-from hostile.batch import HOSTILE_TIMEOUT, ROOT_USER, hostile_course
+from course import prepare_nbgrader  # noqa: E402
+from hostile.batch import HOSTILE_TIMEOUT, ROOT_USER, hostile_course  # noqa: E402
+
+# nbgrader as the course's commands use it: the venv's bin on PATH, and a new gradebook (every
+# test's scratch course has one) stamped in this process, not by an `alembic` subprocess
+prepare_nbgrader()
 
 
 # ----------------------------------------------------------------------------- workers
@@ -186,10 +191,8 @@ def hostile_batch():
     tests/hostile/test_trusted_tests.py each read their own outcomes from it.
 
     Returns ``{"base", "results", "names", "seconds"}``; the course is removed at the end."""
-    from course import ensure_venv_on_path
     from course.grading.driver import grade
 
-    ensure_venv_on_path()
     base = tempfile.mkdtemp(prefix="t320-hostile-")
     os.chmod(base, 0o711)  # the sandbox user must reach autograded/, as in a real course
     try:

@@ -112,11 +112,11 @@ def test_feedback_for_every_graded_submission(graded):
 
 
 def _hold_gradebook(db_url, lock_path, queue):
-    from course import ensure_venv_on_path
+    from course import prepare_nbgrader
     from course.grading import gradebook_lock
     from nbgrader.api import Gradebook
 
-    ensure_venv_on_path()
+    prepare_nbgrader()
     gradebook_lock.install(lock_path)
     with Gradebook(db_url):
         start = time.monotonic()
@@ -125,10 +125,8 @@ def _hold_gradebook(db_url, lock_path, queue):
 
 
 def test_gradebook_lock_lets_one_process_at_a_time(tmp_path):
-    from course import ensure_venv_on_path
     from nbgrader.api import Gradebook
 
-    ensure_venv_on_path()
     db_url = f"sqlite:///{tmp_path}/gradebook.db"
     Gradebook(db_url).close()  # create it once
     ctx = multiprocessing.get_context("spawn")

@@ -27,9 +27,8 @@ import nbformat
 import pytest
 
 
-from course import ROOT, ensure_venv_on_path  # noqa: E402
+from course import ROOT  # noqa: E402
 
-ensure_venv_on_path()
 ROOT_USER = os.geteuid() == 0
 
 

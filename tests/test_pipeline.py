@@ -22,7 +22,7 @@ import nbformat
 import pytest
 
 
-from course import ROOT, ensure_venv_on_path, notebook_ids, release_dir_for
+from course import ROOT, notebook_ids, release_dir_for
 from course.release.generate import release
 from hostile.batch import HOSTILE_TIMEOUT, HeldUid, got_nothing, submit
 from hostile import make_hostile  # noqa: E402
@@ -33,8 +33,6 @@ if os.environ.get("T320_NOTEBOOKS"):  # targeted run: T320_NOTEBOOKS=aula01_x,li
 HOSTILE_ID = "lista00_exemplo"
 HOSTILE_SRC = os.path.join(os.path.dirname(os.path.abspath(__file__)), "hostile", HOSTILE_ID + ".ipynb")
 ROOT_USER = os.geteuid() == 0
-
-ensure_venv_on_path()
 
 
 def src_path(nb_id):

@@ -46,7 +46,7 @@ from nbgrader.apps.zipcollectapp import ZipCollectApp
 from nbgrader.plugins import ExtractorPlugin, FileNameCollectorPlugin
 from traitlets import Bool, Dict, Enum, Instance, Unicode
 
-from course import ROOT, ensure_venv_on_path, load_nbgrader_config, notebook_ids, release_dir_for
+from course import ROOT, prepare_nbgrader, load_nbgrader_config, notebook_ids, release_dir_for
 from course import course_toml
 from course.lms import roster as roster_mod
 
@@ -499,7 +499,7 @@ def collect(zip_path, nb_id, root=ROOT, lms=None, roster_file=None, times_file=N
         raise ValueError(f"{zip_path} is not a zip file")
     roster = roster_mod.load(root, roster_file or cfg_course["roster"])
 
-    ensure_venv_on_path()
+    prepare_nbgrader()
     cfg = load_nbgrader_config(root, **{"Application.log_level": "ERROR"})
     from nbgrader.coursedir import CourseDirectory
 

@@ -50,7 +50,7 @@ from nbgrader.api import Gradebook, MissingEntry
 from nbgrader.plugins import ExportPlugin
 from traitlets import Dict, Enum, Unicode
 
-from course import ROOT, ensure_venv_on_path, make_api
+from course import ROOT, prepare_nbgrader, make_api
 from course import course_toml
 from course.lms import late as late_mod
 from course.lms import roster as roster_mod
@@ -394,7 +394,7 @@ def export(root=ROOT, ids=None, fmt=None, out=None):
 
     Raises :class:`StaleError` when a submission was collected after grading (or never graded).
     """
-    ensure_venv_on_path()
+    prepare_nbgrader()
     root = os.path.abspath(root)
     cfg = course_toml.load(root)
     fmt = fmt or (cfg["lms"] if cfg["lms"] in FORMATS else "plain")
