@@ -123,7 +123,6 @@ SLOW_FIRST = (
     "tests/test_pipeline.py::test_hostile",  # the hostile batch (its group: test_trusted_tests)
     "tests/test_pipeline.py::test_source_gets_full_marks",  # every notebook graded
     "tests/hostile/test_output_flood.py",
-    "tests/test_fresh_clone.py",
     "tests/hostile/test_trusted_tests.py::test_attacks_are_real",  # the in-kernel batch
     "tests/test_install_cell.py",
     "tests/browser/test_jupyterlab.py",

@@ -1,5 +1,7 @@
-"""A semester from a fresh clone, as docs/course.md tells a new instructor (issues 15, 24):
-`make collect` on real-name downloads of the four LMSs, `make grade`, manual grading through
+"""A semester from a fresh clone, as docs/course.md tells a new instructor (issues 12, 15, 24):
+`make release` on the clone (it creates and fills ``.venv`` itself and leaves the committed
+student versions as they are), `make collect` on real-name downloads of the four LMSs, `make
+grade` (grades.csv, a feedback page per student), manual grading through
 the formgrader's REST API, `make export`, a student hands in again, `make grade` again,
 `make export` again; the gradebook, the review flags, the late penalty, the CSVs and the
 feedback zips are checked at each step.
@@ -98,6 +100,8 @@ def make(clone, *args, check=True):
 
 @pytest.fixture(scope="module")
 def clone():
+    """A fresh ``git clone`` of this checkout, with no ``.venv``."""
+    # .git is a folder in a clone, a file in a git worktree
     if shutil.which("git") is None or not os.path.exists(os.path.join(ROOT, ".git")):
         pytest.fail("this test needs git and a git checkout of the course")
     # not under /tmp: the trusted test process's sandbox mounts a private /tmp over the
@@ -107,17 +111,21 @@ def clone():
     os.chmod(base, 0o711)  # the grader uid must reach the clone (docs/course.md)
     path = os.path.join(base, "course")
     subprocess.run(["git", "clone", "-q", ROOT, path], check=True)
-    os.makedirs(os.path.join(path, "solutions", NB_ID))
-    with open(os.path.join(path, "solutions", NB_ID, NB_ID + ".ipynb"), "w", encoding="utf-8") as fh:
-        json.dump(source_notebook(), fh)
-    with open(os.path.join(path, "course.toml"), "w", encoding="utf-8") as fh:
-        fh.write(COURSE_TOML)
-    S.write_roster(os.path.join(path, "students.csv"))
     import labserver
 
     open(os.path.join(labserver.artifacts_dir(), "semester-transcript.txt"), "w").close()
     yield path
     shutil.rmtree(base, ignore_errors=True)
+
+
+def set_up_the_semester(clone):
+    """The instructor's own files: the assignment's source, course.toml, the roster."""
+    os.makedirs(os.path.join(clone, "solutions", NB_ID))
+    with open(os.path.join(clone, "solutions", NB_ID, NB_ID + ".ipynb"), "w", encoding="utf-8") as fh:
+        json.dump(source_notebook(), fh)
+    with open(os.path.join(clone, "course.toml"), "w", encoding="utf-8") as fh:
+        fh.write(COURSE_TOML)
+    S.write_roster(os.path.join(clone, "students.csv"))
 
 
 # ----------------------------------------------------------------------------- readers
@@ -230,6 +238,14 @@ def transcript(clone, command, out):
 
 # ----------------------------------------------------------------------------- the semester
 def test_a_semester_on_real_downloads_with_manual_grading_and_a_regrade(clone, tmp_path):
+    # 0. release on the fresh clone: .venv made and filled, the student versions unchanged
+    assert not os.path.exists(os.path.join(clone, ".venv"))
+    make(clone, "release")
+    changed = subprocess.run(["git", "status", "--porcelain", "--", "lectures", "assignments"],
+                             cwd=clone, capture_output=True, text=True).stdout
+    assert changed == "", f"make release changed the committed student versions:\n{changed}"
+    set_up_the_semester(clone)
+
     # 1. collect: the four LMSs' real names, the Moodle worksheet's submission times
     collect_all(clone, str(tmp_path))
     assert sorted(os.listdir(os.path.join(clone, "submitted"))) == sorted(s for s, _, _ in S.ROSTER)
@@ -243,6 +259,12 @@ def test_a_semester_on_real_downloads_with_manual_grading_and_a_regrade(clone, t
     out = make(clone, "grade", "JOBS=2").stdout
     transcript(clone, "make grade", out)
     assert "8 submissions" in out, out
+    with open(os.path.join(clone, "grades.csv"), newline="", encoding="utf-8") as fh:
+        rows = {r["student_id"]: r for r in csv.DictReader(fh) if r["assignment"] == NB_ID}
+    assert set(rows) == set(NAMES)
+    assert (float(rows["2026004"]["score"]), float(rows["2026004"]["max_score"])) == (5.0, 10.0)
+    for sid in NAMES:
+        assert os.path.exists(os.path.join(clone, "feedback", sid, NB_ID, NB_ID + ".html")), sid
     first = written_grade(clone)
     for sid, (score, manual, flag, comment, late, final) in first.items():
         auto = 0.0 if sid == BLANK_STUDENT else 5.0
