@@ -180,6 +180,30 @@ def pytest_collection_modifyitems(config, items):
     _write_groups(config, items)
 
 
+# ----------------------------------------------------------------------------- executed sources
+@pytest.fixture(scope="session")
+def executed_source():
+    """``executed_source(nb_id)``: a ``NotebookSession`` that ran the source of ``nb_id`` once in
+    this session, as a student's Run All does (widgets and demos included; not graded). Its
+    ``nb`` holds the outputs of that run. Shared by the tests that read those outputs
+    (tests/test_exercise_rules.py) and those that run code in the kernel and put back what
+    they change (tests/test_final_check.py); each executed every notebook on its own before.
+    The kernels end with the session."""
+    from contextlib import ExitStack
+
+    from notebook_session import NotebookSession, notebook_path
+
+    sessions = {}
+    with ExitStack() as kernels:
+        def get(nb_id):
+            if nb_id not in sessions:
+                sessions[nb_id] = kernels.enter_context(
+                    NotebookSession(notebook_path("solutions", nb_id), timeout=300))
+            return sessions[nb_id]
+
+        yield get
+
+
 # ----------------------------------------------------------------------------- hostile batch
 @pytest.fixture(scope="session")
 def hostile_batch():

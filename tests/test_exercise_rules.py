@@ -784,17 +784,13 @@ def test_visible_tests_do_not_reveal_hidden_values(nb_id):
     assert not problems, "\n".join(problems)
 
 
-def executed(nb_id):
-    """The source notebook after running every cell as a student does (demos and widgets included)."""
-    with NotebookSession(src_path(nb_id), timeout=180) as session:
-        return session.nb
-
-
 @pytest.mark.parametrize("nb_id", IDS)
-def test_no_numeric_answer_above_its_question(nb_id):
+def test_no_numeric_answer_above_its_question(nb_id, executed_source):
     nb = read(nb_id)
     if any(is_question(cell) and answer_numbers(nb, i) for i, cell in enumerate(nb.cells)):
-        nb = executed(nb_id)  # the outputs are what the student reads above the question
+        # the outputs are what the student reads above the question: the source run as a
+        # student runs it (demos and widgets included), tests/conftest.py's shared run
+        nb = executed_source(nb_id).nb
     problems = question_problems(nb_id, nb)
     assert not problems, "\n".join(problems)
 

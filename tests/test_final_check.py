@@ -31,7 +31,7 @@ import pytest
 
 from course import notebook_ids, release_dir_for
 from course.grading.notebook import answer_names, top_level_names, without_magics
-from notebook_session import NotebookSession, notebook_path
+from notebook_session import notebook_path
 
 IDS = notebook_ids()
 MARKER = re.compile(r"# Testa ([A-Za-z_]\w*):")
@@ -204,11 +204,11 @@ def graded_solution_cells(nb):
     return cells
 
 
-@pytest.fixture(scope="module", params=EXECUTED)
-def session(request):
-    nb_id = request.param
-    with NotebookSession(src_path(nb_id), timeout=300) as nb:
-        yield nb_id, nb
+@pytest.fixture(params=EXECUTED)
+def session(request, executed_source):
+    """The source run once (tests/conftest.py's ``executed_source``, shared with other test
+    files): the tests below put back every answer they blank."""
+    return request.param, executed_source(request.param)
 
 
 def test_the_source_passes_every_exercise_in_the_summary(session):
