@@ -27,12 +27,14 @@ lab: $(PY)
 	echo '{"@jupyterlab/apputils-extension:notification": {"fetchNews": "false", "checkForUpdates": false}}' > $(VENV)/share/jupyter/lab/settings/overrides.d/t320-nnlib.json
 	$(VENV)/bin/jupyter lab --notebook-dir=. --config="$(CURDIR)/course/browser/jupyter_server_config.py" $(ROOT_FLAG) $(LAB_ARGS)
 
-# The whole suite (what CI runs) on TEST_JOBS pytest-xdist workers (default: the number of
-# cores; TEST_JOBS=1 runs it in one process). tests/conftest.py keeps the tests that share a
+# The whole suite (what CI runs) on TEST_JOBS pytest-xdist workers (default: one more than the
+# number of cores: a third of the suite's time is spent waiting, on time-outs, servers starting
+# and a browser, and on 2 cores 3 workers took 14.6 min where 2 took 16.8, docs/performance.md
+# section 4; TEST_JOBS=1 runs it in one process). tests/conftest.py keeps the tests that share a
 # grading batch or an executed notebook on one worker, so each runs once. -v: one line when a
 # test starts and one when it ends ([worker] [percent] PASSED id): what is running, how far.
 # The 25 slowest are listed at the end (docs/performance.md section 4).
-TEST_JOBS ?= $(shell nproc 2>/dev/null || echo 1)
+TEST_JOBS ?= $(shell echo $$(( $$(nproc 2>/dev/null || echo 1) + 1 )))
 TEST_PARALLEL := $(if $(filter-out 1,$(TEST_JOBS)),-n $(TEST_JOBS) --dist loadgroup --no-loadscope-reorder,)
 test: $(PY)
 	$(PIP) install --quiet -e '.[test]'

@@ -131,6 +131,7 @@ SLOW_FIRST = (
     "tests/test_parallel_grade.py",
     "tests/hostile/test_slow_cells.py",
     "tests/hostile/test_unprivileged.py",
+    "tests/test_pipeline.py::test_source_runs",  # every source run once (executed_source's group)
 )
 
 
