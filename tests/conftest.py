@@ -187,9 +187,10 @@ def executed_source():
     """``executed_source(nb_id)``: a ``NotebookSession`` that ran the source of ``nb_id`` once in
     this session, as a student's Run All does (widgets and demos included; not graded). Its
     ``nb`` holds the outputs of that run. Shared by the tests that read those outputs
-    (tests/test_exercise_rules.py) and those that run code in the kernel and put back what
-    they change (tests/test_final_check.py); each executed every notebook on its own before.
-    The kernels end with the session."""
+    (tests/test_pipeline.py: every cell ran; tests/test_exercise_rules.py: what a student reads
+    above a question) and those that run code in the kernel and put back what they change
+    (tests/test_final_check.py); each executed every notebook on its own before. The kernels
+    end with the session."""
     from contextlib import ExitStack
 
     from notebook_session import NotebookSession, notebook_path

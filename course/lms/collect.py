@@ -46,7 +46,7 @@ from nbgrader.apps.zipcollectapp import ZipCollectApp
 from nbgrader.plugins import ExtractorPlugin, FileNameCollectorPlugin
 from traitlets import Bool, Dict, Enum, Instance, Unicode
 
-from course import ROOT, prepare_nbgrader, load_nbgrader_config, notebook_ids, release_dir_for
+from course import ROOT, load_nbgrader_config, notebook_ids, prepare_nbgrader, release_dir_for
 from course import course_toml
 from course.lms import roster as roster_mod
 

@@ -50,7 +50,7 @@ from nbgrader.api import Gradebook, MissingEntry
 from nbgrader.plugins import ExportPlugin
 from traitlets import Dict, Enum, Unicode
 
-from course import ROOT, prepare_nbgrader, make_api
+from course import ROOT, make_api, prepare_nbgrader
 from course import course_toml
 from course.lms import late as late_mod
 from course.lms import roster as roster_mod
