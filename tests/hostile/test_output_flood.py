@@ -70,7 +70,7 @@ _CHILD = '''import json, sys
 sys.path.insert(0, {repo!r})
 from course.grading.driver import grade
 res = grade({base!r}, pairs=[(s, {nb!r}) for s in {students!r}], csv=False,
-            use_sandbox={sandbox!r}, **{{"Execute.timeout": 10}})
+            use_sandbox={sandbox!r}, **{{"Execute.timeout": 20}})
 # VmHWM: this process's own peak (ru_maxrss would also count what pytest held when it forked)
 hwm = [l for l in open("/proc/self/status") if l.startswith("VmHWM:")][0].split()[1]
 print("RESULT" + json.dumps({{"peak_mb": int(hwm) / 1024,
