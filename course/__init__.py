@@ -15,6 +15,14 @@ from the wings.
 import os
 import sys
 
+# jsonschema (imported by nbformat and nbgrader) loads rfc3987_syntax when it is installed,
+# and that module compiles about 35 Lark parsers at import: 1.5-2.5 s of CPU in every course
+# process (make grade and each of its workers, make collect, make export). It only checks the
+# "iri" formats, which no schema of nbformat, Jupyter or nbgrader uses (jsonschema issue #1428,
+# jupyter_server issue #1559); marked absent here, before any of them is imported (``python -m
+# course.<wing>`` imports this package first), jsonschema skips those two checks.
+sys.modules.setdefault("rfc3987_syntax", None)
+
 ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 TARGETS = {"aula": "lectures", "lista": "assignments"}
 

@@ -41,13 +41,6 @@ import sys
 import tempfile
 import time
 
-# jsonschema (imported by nbformat and nbgrader) loads rfc3987_syntax when it is installed,
-# and that module compiles about 35 Lark parsers at import: 1.5-2.5 s of CPU in the grading
-# process and again in every worker. It only checks the "iri" formats, which no schema of
-# nbformat, Jupyter or nbgrader uses (jsonschema issue #1428, jupyter_server issue #1559);
-# marked absent here, jsonschema skips those two checks and imports in a fraction of the time.
-sys.modules.setdefault("rfc3987_syntax", None)
-
 from course import ROOT, make_api
 from course import course_toml
 from course.grading import reviews
